@@ -1,0 +1,266 @@
+"""Reading dumps: files, directories and stdin; gzip by magic bytes; one record per event (SPEC §3).
+
+A line may hold one event or a batch. Unwrapping order (reference rudderstack-semantics.md §5.6):
+archiver line `{"payload":{"batch":[...]}}`, legacy job row `{"event_payload":...}` /
+`{"EventPayload":...}`, batch body `{"batch":[...]}`, `{"message":{...}}`, else the object itself.
+"""
+
+import gzip
+import io
+import os
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+
+from core.errors import UsageError
+from core.outcome import EVENT_TYPES, RejectReason
+
+CHUNK_SIZE = 1 << 20
+RAW_LIMIT = 64 * 1024
+GZIP_MAGIC = b"\x1f\x8b"
+BOM = b"\xef\xbb\xbf"  # a UTF-8 byte-order mark is not JSON; editors add it
+DUMP_SUFFIXES = (".json", ".jsonl", ".ndjson")
+STDIN = "-"
+
+
+@dataclass(slots=True)
+class Record:
+    """One extracted event, or one rejected line (or rejected event of a batch)."""
+
+    source: str
+    line: int
+    event: dict[str, Any] | None = None
+    type: str = ""  # normalized: trimmed, lowercase
+    reason: RejectReason | None = None
+    raw: str = ""
+    detail: str = ""
+    created_at: str | None = None  # the archive row's createdAt, a last-resort timestamp
+
+
+def expand_paths(paths: list[str]) -> list[str]:
+    """Files in the order given, directories expanded in place (recursive, sorted path order).
+
+    Raises UsageError for a path that does not exist or cannot be read, before anything is read.
+    """
+    result: list[str] = []
+    for path in paths:
+        if path == STDIN:
+            result.append(path)
+            continue
+        target = Path(path)
+        if target.is_dir():
+            result.extend(_walk_dumps(target))
+        elif not target.exists():
+            raise UsageError(f"{path}: no such file or directory")
+        elif not os.access(target, os.R_OK) or not target.is_file():
+            raise UsageError(f"{path}: cannot be read")
+        else:
+            result.append(path)
+    return result
+
+
+def _walk_dumps(root: Path) -> list[str]:
+    if not os.access(root, os.R_OK | os.X_OK):
+        raise UsageError(f"{root}: cannot be read")
+    found: list[Path] = []
+    for directory, _dirs, files in os.walk(root):
+        for name in files:
+            base = name[:-3] if name.endswith(".gz") else name
+            if base.endswith(DUMP_SUFFIXES):
+                found.append(Path(directory) / name)
+    found.sort(key=lambda p: p.parts)
+    for path in found:
+        if not os.access(path, os.R_OK):
+            raise UsageError(f"{path}: cannot be read")
+    return [str(p) for p in found]
+
+
+class _Prefixed(io.RawIOBase):
+    """A stream that yields `prefix` first, then the rest of `stream` (to sniff stdin's magic)."""
+
+    def __init__(self, prefix: bytes, stream: BinaryIO) -> None:
+        self._prefix = prefix
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        if self._prefix:
+            size = min(len(view), len(self._prefix))
+            view[:size] = self._prefix[:size]
+            self._prefix = self._prefix[size:]
+            return size
+        read1 = getattr(self._stream, "read1", None)  # a pipe must not wait for a full buffer
+        data = read1(len(view)) if read1 is not None else self._stream.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+
+def open_dump(stream: BinaryIO) -> io.BufferedIOBase:
+    """The stream itself, or a gzip reader over it when it starts with the gzip magic bytes."""
+    head = b""
+    while len(head) < 2:
+        more = stream.read(2 - len(head))
+        if not more:
+            break
+        head += more
+    source = io.BufferedReader(_Prefixed(head, stream), CHUNK_SIZE)
+    if head == GZIP_MAGIC:
+        return gzip.GzipFile(fileobj=source, mode="rb")
+    return source
+
+
+class DumpReader:
+    """Iterates the records of one opened dump; counts physical lines in `lines`."""
+
+    def __init__(self, stream: io.BufferedIOBase, source: str) -> None:
+        self.source = source
+        self.lines = 0
+        self._stream = stream
+
+    def __iter__(self) -> Iterator[Record]:
+        pending = b""
+        try:
+            while True:
+                chunk = self._stream.read1(CHUNK_SIZE)
+                if not chunk:
+                    break
+                if pending:
+                    chunk = pending + chunk
+                lines = chunk.split(b"\n")
+                pending = lines.pop()
+                for line in lines:
+                    self.lines += 1
+                    if self.lines == 1:
+                        line = line.removeprefix(BOM)
+                    yield from parse_line(line, self.source, self.lines)
+        except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
+            self.lines += 1
+            yield reject(
+                self.source, self.lines, RejectReason.TRUNCATED_INPUT, pending, _describe(exc)
+            )
+            return
+        if pending:
+            self.lines += 1
+            if self.lines == 1:
+                pending = pending.removeprefix(BOM)
+            yield from parse_line(pending, self.source, self.lines)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, EOFError):
+        return "compressed stream ended before its end marker"
+    return f"corrupt compressed stream ({exc})"
+
+
+def raw_text(line: bytes) -> str:
+    """The line as UTF-8 with backslash escapes for invalid bytes, cut at 64 KiB."""
+    return line[:RAW_LIMIT].rstrip(b"\r").decode("utf-8", "backslashreplace")
+
+
+def reject(source: str, line: int, reason: RejectReason, raw: bytes | str, detail: str) -> Record:
+    """A rejected record."""
+    text = raw if isinstance(raw, str) else raw_text(raw)
+    return Record(source, line, reason=reason, raw=text, detail=detail)
+
+
+def parse_line(line: bytes, source: str, lineno: int) -> Iterator[Record]:
+    """The records of one physical line: nothing for a blank line."""
+    if not line.strip():
+        return
+    try:
+        document = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as utf_exc:
+            yield reject(source, lineno, RejectReason.INVALID_UTF8, line, str(utf_exc))
+        else:
+            yield reject(source, lineno, RejectReason.INVALID_JSON, line, str(exc))
+        return
+    if not isinstance(document, dict):
+        kind = type(document).__name__
+        yield reject(source, lineno, RejectReason.NOT_AN_OBJECT, line, f"top level is {kind}")
+        return
+    unwrapped = unwrap(document)
+    if isinstance(unwrapped, str):
+        yield reject(source, lineno, RejectReason.BAD_BATCH, line, unwrapped)
+        return
+    events, created_at = unwrapped
+    single = len(events) == 1
+    for candidate in events:
+        yield to_record(candidate, source, lineno, created_at, line if single else None)
+
+
+def unwrap(document: dict[str, Any]) -> tuple[list[Any], str | None] | str:
+    """The events a line carries and the archive createdAt, or why its batch is bad."""
+    payload = document.get("payload")
+    if isinstance(payload, dict) and "batch" in payload:
+        return _batch(payload["batch"], "payload.batch", _created_at(document, "createdAt"))
+    for key, created in (("event_payload", "created_at"), ("EventPayload", "CreatedAt")):
+        if key in document:
+            inner = document[key]
+            if isinstance(inner, dict) and "batch" in inner:
+                return _batch(inner["batch"], f"{key}.batch", _created_at(document, created))
+            return [inner], _created_at(document, created)
+    if "batch" in document:
+        return _batch(document["batch"], "batch", None)
+    message = document.get("message")
+    if isinstance(message, dict) and "type" not in document:
+        return [message], None
+    return [document], None
+
+
+def _batch(value: Any, where: str, created_at: str | None) -> tuple[list[Any], str | None] | str:
+    if not isinstance(value, list):
+        return f"{where} is {type(value).__name__}, not a list"
+    return value, created_at
+
+
+def _created_at(document: dict[str, Any], key: str) -> str | None:
+    value = document.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def to_record(
+    candidate: Any, source: str, lineno: int, created_at: str | None, line: bytes | None
+) -> Record:
+    """An event record, or a rejection of this one event (`raw` is its JSON within a batch)."""
+    if not isinstance(candidate, dict):
+        return reject(
+            source,
+            lineno,
+            RejectReason.NOT_AN_OBJECT,
+            _raw_of(candidate, line),
+            f"event is {type(candidate).__name__}",
+        )
+    kind = candidate.get("type")
+    if kind is None or kind == "":
+        return reject(
+            source, lineno, RejectReason.MISSING_TYPE, _raw_of(candidate, line), "no type"
+        )
+    normalized = kind.strip().lower() if isinstance(kind, str) else ""
+    if normalized not in EVENT_TYPES:
+        return reject(
+            source,
+            lineno,
+            RejectReason.UNKNOWN_TYPE,
+            _raw_of(candidate, line),
+            f"type {kind!r}",
+        )
+    return Record(source, lineno, event=candidate, type=normalized, created_at=created_at)
+
+
+def _raw_of(candidate: Any, line: bytes | None) -> str:
+    if line is not None:
+        return raw_text(line)
+    try:
+        return raw_text(orjson.dumps(candidate))
+    except TypeError:
+        return "<unserializable>"

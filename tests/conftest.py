@@ -1,0 +1,44 @@
+"""Shared helpers: vector loading and small dump files."""
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).parent.parent
+SAMPLES = ROOT / "samples"
+
+
+def load_vectors(name: str, keep: Callable[[dict[str, Any]], bool] = lambda _: True) -> list[Any]:
+    """Each vector case as a pytest.param named by the case's own test name."""
+    cases = json.loads((DATA / name).read_text(encoding="utf-8"))
+    return [pytest.param(case, id=case["test"]) for case in cases if keep(case)]
+
+
+def sample_events() -> list[dict[str, Any]]:
+    """The 21 reference sample lines, parsed."""
+    lines = (DATA / "rudder-sample-events.ndjson").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines]
+
+
+@pytest.fixture
+def write_dump(tmp_path: Path) -> Callable[..., Path]:
+    """Write lines (objects become compact JSON, bytes/str are written as given) to a dump."""
+
+    def write(lines: list[Any], name: str = "dump.ndjson") -> Path:
+        path = tmp_path / name
+        chunks = []
+        for line in lines:
+            if isinstance(line, bytes):
+                chunks.append(line)
+            elif isinstance(line, str):
+                chunks.append(line.encode())
+            else:
+                chunks.append(json.dumps(line, separators=(",", ":")).encode())
+        path.write_bytes(b"\n".join(chunks) + b"\n")
+        return path
+
+    return write
