@@ -1,0 +1,73 @@
+"""identify → Sentry user, exactly as RudderStack's Sentry integration (reference §1.2).
+
+    Sentry.setUser(removeUndefinedAndNullValues({
+        id: message.userId, email, username: name, ip_address: context.traits.ip_address,
+        ...message.context.traits}))
+
+`email` and `name` come from `getDefinedTraits` (context.traits only); the call is dropped when
+userId, email, name and ip_address are all JS-falsy (evaluated before the spread).
+"""
+
+from typing import Any
+
+from core.jsvalue import UNDEFINED, get_value, is_truthy, js_or, js_string, utf16_units
+
+
+class NoContextError(Exception):
+    """`message.context` is null or undefined: destructuring `traits` throws in the SDK."""
+
+
+def _trait(message: dict[str, Any], *names: str) -> Any:
+    """`get(message, 'context.traits.A') || get(message, 'context.traits.B') || ...`."""
+    values = [get_value(message, f"context.traits.{name}") for name in names]
+    return js_or(*values)
+
+
+def defined_traits(message: dict[str, Any]) -> tuple[Any, Any]:
+    """getDefinedTraits' `email` and `name` (the only keys the Sentry integration reads)."""
+    email = _trait(message, "email", "Email", "E-mail")
+    first = _trait(message, "firstName", "firstname", "first_name")
+    last = _trait(message, "lastName", "lastname", "last_name")
+    full = (
+        f"{js_string(first)} {js_string(last)}"
+        if is_truthy(first) and is_truthy(last)
+        else UNDEFINED
+    )
+    name = js_or(_trait(message, "name", "Name"), full)
+    return email, name
+
+
+def spread(value: Any) -> dict[str, Any]:
+    """`{...value}` for a JSON value: objects by key, strings and arrays by index."""
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str):
+        return {str(i): unit for i, unit in enumerate(utf16_units(value))}
+    if isinstance(value, list):
+        return {str(i): item for i, item in enumerate(value)}
+    return {}
+
+
+def map_user(message: dict[str, Any]) -> dict[str, Any] | None:
+    """The user `Sentry.setUser` receives, or None when the integration drops the call.
+
+    Raises NoContextError when `context` is missing or null.
+    """
+    context = message.get("context")
+    if context is None:
+        raise NoContextError
+    traits = context.get("traits", UNDEFINED) if isinstance(context, dict) else UNDEFINED
+    email, name = defined_traits(message)
+    user_id = get_value(message, "userId")
+    ip_address = get_value(message, "context.traits.ip_address")
+    if not any(is_truthy(v) for v in (user_id, email, name, ip_address)):
+        return None
+    payload: dict[str, Any] = {
+        "id": user_id,
+        "email": email,
+        "username": name,
+        "ip_address": ip_address,
+    }
+    if traits is not UNDEFINED:
+        payload.update(spread(traits))
+    return {k: v for k, v in payload.items() if v is not None and v is not UNDEFINED}
