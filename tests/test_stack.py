@@ -1,0 +1,62 @@
+"""Stack parsing against @sentry/browser 6.13.1 (vectors/js-stack-parsing.json)."""
+
+from typing import Any
+
+import pytest
+
+from core.stack import compute_stack_trace, parse_stack, prepare_frames
+from tests.conftest import load_vectors
+
+
+@pytest.mark.parametrize("case", load_vectors("js-stack-parsing.json"))
+def test_sentry_frames_match_6_13_1(case: dict[str, Any]) -> None:
+    trace = compute_stack_trace(case["input"])
+    assert prepare_frames(trace.frames) == case["expected_sentry_frames"]
+    assert trace.name == case["expected_exception_type"]
+    assert trace.message == case["expected_exception_value"]
+
+
+@pytest.mark.parametrize(
+    "case",
+    load_vectors("js-stack-parsing.json", lambda c: "expected_tracekit_frames_top_first" in c),
+)
+def test_tracekit_frames_match_6_13_1(case: dict[str, Any]) -> None:
+    trace = compute_stack_trace(case["input"])
+    frames = [
+        {"url": f.url, "func": f.func, "args": f.args, "line": f.line, "column": f.column}
+        for f in trace.frames
+    ]
+    assert frames == case["expected_tracekit_frames_top_first"]
+    assert trace.failed is case.get("tracekit_failed", trace.failed)
+
+
+def test_unicode_line_separator_is_not_matched_by_dot() -> None:
+    # JS `.` stops at U+2028: the chrome pattern then fails and no frame is produced
+    stack = "Error: m\n    at fo\u2028o (http://a.com/x.js:1:2)"
+    assert parse_stack({"name": "Error", "message": "m", "stack": stack}) == []
+
+
+def test_non_ascii_digits_are_not_line_numbers() -> None:
+    # JS `\d` is ASCII only: "\u0661" stays in the URL and ":2" becomes the line
+    stack = "Error: m\n    at foo (http://a.com/x.js:\u0661:2)"
+    frames = parse_stack({"name": "Error", "message": "m", "stack": stack})
+    assert frames == [
+        {"filename": "http://a.com/x.js:\u0661", "function": "foo", "in_app": True, "lineno": 2}
+    ]
+
+
+def test_minified_react_error_pops_the_bogus_header_frame() -> None:
+    message = (
+        "Minified React error #31; visit https://reactjs.org/docs/error-decoder.html?invariant=31"
+    )
+    stack = f"Error: {message}\n    at f (https://a.com/app.js:1:2)"
+    frames = parse_stack({"name": "Error", "message": message, "stack": stack})
+    assert frames == [
+        {
+            "colno": 2,
+            "filename": "https://a.com/app.js",
+            "function": "f",
+            "in_app": True,
+            "lineno": 1,
+        }
+    ]
