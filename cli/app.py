@@ -1,0 +1,268 @@
+"""The `rudder-sentry` Typer application: `replay` and `validate`."""
+
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from types import FrameType
+from typing import Annotated, Any, BinaryIO
+
+import typer
+from rich.console import Console
+
+from cli.errors import exit_on_error
+from cli.progress import progress_display
+from cli.render import ReportFormat, render_report, render_validation, write_json
+from core import __version__
+from core.config import Overrides
+from core.engine import EngineOptions, IdentifyMode
+from core.errors import ExitCode, UsageError
+from core.eventfilter import Semantics
+from core.reader import STDIN
+from core.replay import ReplayIO, ReplayOptions, run_replay
+from core.schema import validate_file
+
+app = typer.Typer(
+    name="rudder-sentry",
+    help="Replay RudderStack event dumps into Sentry exactly as RudderStack's Sentry "
+    "destination would, from the destination's own config.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals hold the DSN
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"rudder-sentry {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Replay RudderStack event dumps into Sentry (or dry-run a destination config)."""
+
+
+@contextmanager
+def _open_for_writing(path: str | None, stdout: BinaryIO) -> Iterator[BinaryIO | None]:
+    if path is None:
+        yield None
+    elif path == "-":
+        yield stdout
+    else:
+        try:
+            stream = open(path, "wb")  # noqa: SIM115 - closed by the context manager below
+        except OSError as exc:
+            raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from exc
+        with stream:
+            yield stream
+
+
+@contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGINT/SIGTERM stop reading; a second one aborts at once."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _explainer(stream: Any) -> Callable[[str], None]:
+    def explain(line: str) -> None:
+        stream.write(line + "\n")
+
+    return explain
+
+
+@app.command()
+def replay(
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(help="Dump files, directories (recursive) or - for stdin. Default: -."),
+    ] = None,
+    config: Annotated[
+        str | None,
+        typer.Option("--config", "-c", help="Sentry destination config, in any RudderStack shape."),
+    ] = None,
+    destination: Annotated[
+        str | None,
+        typer.Option(help="Destination id or name, when the config holds several Sentry ones."),
+    ] = None,
+    dsn: Annotated[
+        str | None,
+        typer.Option(envvar="SENTRY_DSN", help="Overrides the config's dsn.", show_default=False),
+    ] = None,
+    environment: Annotated[str | None, typer.Option(help="Overrides environment.")] = None,
+    release: Annotated[str | None, typer.Option(help="Overrides release.")] = None,
+    server_name: Annotated[str | None, typer.Option(help="Overrides serverName.")] = None,
+    logger: Annotated[str | None, typer.Option(help="Overrides logger.")] = None,
+    ignore_error: Annotated[
+        list[str] | None, typer.Option(help="Appended to ignoreErrors (repeatable).")
+    ] = None,
+    allow_url: Annotated[
+        list[str] | None, typer.Option(help="Appended to allowUrls (repeatable).")
+    ] = None,
+    deny_url: Annotated[
+        list[str] | None, typer.Option(help="Appended to denyUrls (repeatable).")
+    ] = None,
+    include_path: Annotated[
+        list[str] | None, typer.Option(help="Appended to includePaths (repeatable).")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Send nothing; report what would be sent.")
+    ] = False,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output", "-o", help="Write each sent Sentry event as JSON lines; - = stdout."
+        ),
+    ] = None,
+    report: Annotated[
+        ReportFormat, typer.Option(help="text (stderr) or json (stdout).")
+    ] = ReportFormat.TEXT,
+    rejects: Annotated[
+        str | None, typer.Option(help="Write rejected input lines here as JSON lines.")
+    ] = None,
+    failures: Annotated[
+        str | None,
+        typer.Option(help="Write the input events whose delivery failed here (replayable)."),
+    ] = None,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="One tab-separated line per record on stderr.")
+    ] = False,
+    identify_events: Annotated[
+        IdentifyMode, typer.Option(help="Which kept identifies become user-context events.")
+    ] = IdentifyMode.CHANGED,
+    error_event: Annotated[
+        list[str] | None, typer.Option(help="Adds a track name to the error-event list.")
+    ] = None,
+    filter_semantics: Annotated[
+        Semantics, typer.Option(help="RudderStack SDK generation whose filtering rules apply.")
+    ] = Semantics.V3,
+    breadcrumbs: Annotated[
+        int, typer.Option(min=0, help="Breadcrumbs kept per visitor (0 = none).")
+    ] = 100,
+    state: Annotated[
+        str | None,
+        typer.Option(
+            help="SQLite state file. Default for real sends: .rudder-sentry/state.sqlite."
+        ),
+    ] = None,
+    no_state: Annotated[
+        bool, typer.Option("--no-state", help="Keep no state: a re-run sends everything again.")
+    ] = False,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Concurrent HTTP senders.")] = 4,
+    rate: Annotated[
+        float | None, typer.Option(min=0.001, help="At most N events per second.")
+    ] = None,
+    max_age: Annotated[
+        float | None, typer.Option(min=0, help="Skip events older than DAYS (outcome too_old).")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Stop after N records.")] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Stop at the first rejected line (exit 3).")
+    ] = False,
+    progress: Annotated[
+        bool | None,
+        typer.Option("--progress/--no-progress", help="Progress on stderr (default: on a TTY)."),
+    ] = None,
+) -> None:
+    """Replay RudderStack dumps (NDJSON, plain or gzip) into Sentry."""
+    stderr = Console(stderr=True)
+    stdout_bin = sys.stdout.buffer
+    with exit_on_error(stderr):
+        if output == "-" and report is ReportFormat.JSON:
+            raise UsageError("--output - and --report json both want stdout; pick one")
+        if state is not None and no_state:
+            raise UsageError("--state and --no-state contradict each other")
+        options = ReplayOptions(
+            paths=tuple(paths or [STDIN]),
+            config_path=config,
+            destination=destination,
+            overrides=Overrides(
+                dsn=dsn,
+                environment=environment,
+                release=release,
+                server_name=server_name,
+                logger=logger,
+                ignore_errors=tuple(ignore_error or ()),
+                allow_urls=tuple(allow_url or ()),
+                deny_urls=tuple(deny_url or ()),
+                include_paths=tuple(include_path or ()),
+            ),
+            dry_run=dry_run,
+            engine=EngineOptions(
+                semantics=filter_semantics,
+                identify_events=identify_events,
+                error_events=tuple(error_event or ()),
+                breadcrumbs=breadcrumbs,
+                max_age_days=max_age,
+            ),
+            state_path=state,
+            use_state=not no_state,
+            workers=workers,
+            rate=rate,
+            limit=limit,
+            strict=strict,
+        )
+        show_progress = stderr.is_terminal and not explain if progress is None else progress
+        io = ReplayIO(stdin=sys.stdin.buffer)
+        with ExitStack() as stack:
+            io.output = stack.enter_context(_open_for_writing(output, stdout_bin))
+            io.rejects = stack.enter_context(_open_for_writing(rejects, stdout_bin))
+            io.failures = stack.enter_context(_open_for_writing(failures, stdout_bin))
+            io.explain = _explainer(sys.stderr) if explain else None
+            io.progress = stack.enter_context(progress_display(stderr, show_progress))
+            stack.enter_context(_stop_on_signals(io.stop))
+            try:
+                result = run_replay(options, io)
+            except KeyboardInterrupt:
+                stderr.print("rudder-sentry: aborted", highlight=False)
+                raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+    if report is ReportFormat.JSON:
+        write_json(result.to_json(), stdout_bin)
+        for line in (*result.notes, *(f"stopped: {result.stopped}",) * bool(result.stopped)):
+            stderr.print(f"rudder-sentry: {line}", markup=False, highlight=False, soft_wrap=True)
+    else:
+        render_report(result, stderr)
+    raise typer.Exit(int(result.exit_code))
+
+
+@app.command()
+def validate(
+    config: Annotated[str, typer.Argument(help="Sentry destination config, in any shape.")],
+    destination: Annotated[
+        str | None, typer.Option(help="Destination id or name, when there are several.")
+    ] = None,
+    report: Annotated[
+        ReportFormat, typer.Option(help="text, or json (a JSON object on stdout).")
+    ] = ReportFormat.TEXT,
+) -> None:
+    """Validate a destination config and print the effective config (exit 0 valid, 2 invalid)."""
+    stderr = Console(stderr=True)
+    with exit_on_error(stderr):
+        result = validate_file(config, destination)
+    if report is ReportFormat.JSON:
+        write_json(result, sys.stdout.buffer)
+    else:
+        render_validation(result, Console(highlight=False))
+    raise typer.Exit(int(ExitCode.OK if result["valid"] else ExitCode.USAGE))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="rudder-sentry")

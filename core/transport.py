@@ -1,0 +1,64 @@
+"""The delivery seam: one attempt to hand one event to Sentry (or to a recorder).
+
+sentry-sdk supplies the envelope format and DSN parsing. Its stock HttpTransport is never used: it
+drops events when its queue of 100 is full and on 429 (reference peers-and-sdk.md §3.1).
+"""
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sentry_sdk.envelope import Envelope, Item, PayloadRef
+
+from core.mapping import format_timestamp
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """The result of one send attempt."""
+
+    status: int  # HTTP status, or 0 for a network error
+    retry_after: float | None = None  # seconds, from Retry-After
+    rate_limits: str | None = None  # the X-Sentry-Rate-Limits header
+    error: str = ""  # network error or response body excerpt
+
+    @property
+    def accepted(self) -> bool:
+        """2xx: Sentry took the event."""
+        return 200 <= self.status < 300
+
+
+def build_envelope(event_id: str, payload: bytes, sent_at: datetime) -> bytes:
+    """An envelope with one event item; `sent_at` is refreshed on every attempt."""
+    envelope = Envelope(headers={"event_id": event_id, "sent_at": format_timestamp(sent_at)})
+    envelope.add_item(
+        Item(payload=PayloadRef(bytes=payload), type="event", content_type="application/json")
+    )
+    return envelope.serialize()
+
+
+class Transport(ABC):
+    """One method: try to deliver one envelope."""
+
+    @abstractmethod
+    def send(self, event_id: str, envelope: bytes) -> Attempt:
+        """Attempt delivery once; never raises for network or HTTP errors."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+
+@dataclass
+class RecordingTransport(Transport):
+    """Dry-run: accepts everything, opens no socket; keeps envelopes only when asked to."""
+
+    keep: bool = False
+    count: int = 0
+    envelopes: list[bytes] = field(default_factory=list)
+
+    def send(self, event_id: str, envelope: bytes) -> Attempt:
+        """Record the envelope and accept it."""
+        self.count += 1
+        if self.keep:
+            self.envelopes.append(envelope)
+        return Attempt(status=200)
