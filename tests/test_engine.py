@@ -1,0 +1,285 @@
+"""The engine on whole browser sessions: users, breadcrumbs, identify modes, filters, max-age."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from core.config import normalize
+from core.engine import Decision, Engine, EngineOptions, IdentifyMode
+from core.outcome import Outcome
+from core.reader import Record
+
+NOW = datetime(2024, 5, 2, tzinfo=UTC)
+A, B = "anon-a", "anon-b"
+STACK = (
+    "TypeError: x is undefined\n"
+    "    at inner (https://app.example.com/static/js/app.js:10:5)\n"
+    "    at outer (https://cdn.vendor.example.net/lib.js:20:7)\n"
+)
+
+
+def ev(kind: str, anon: str, n: int, **fields: Any) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "anonymousId": anon,
+        "messageId": f"{anon}-{n}",
+        "originalTimestamp": f"2024-05-01T10:00:{n:02d}.000Z",
+        "context": {
+            "page": {"url": f"https://app.example.com/p{n}", "referrer": "https://r.example/"},
+            "userAgent": "UA/1.0",
+        },
+        **fields,
+    }
+
+
+def run(
+    events: list[dict[str, Any]], config: dict[str, Any] | None = None, **options: Any
+) -> list[Decision]:
+    engine = Engine(normalize(config or {}), EngineOptions(**options), now=NOW)
+    return [
+        engine.decide(Record("s.ndjson", i + 1, event=e, type=e["type"].strip().lower()))
+        for i, e in enumerate(events)
+    ]
+
+
+SESSION = [
+    ev("page", A, 1, name="Home", properties={"url": "https://app.example.com/"}),
+    ev("identify", A, 2, userId="u1", context={"traits": {"email": "a@x.org", "name": "Ada"}}),
+    ev("track", A, 3, event="Add To Cart", properties={"sku": 1}),
+    ev(
+        "track",
+        A,
+        4,
+        event="JavaScript Error",
+        properties={"error": {"name": "TypeError", "message": "x is undefined", "stack": STACK}},
+    ),
+    ev("page", B, 5, name="Offers"),
+    ev("track", B, 6, event="error", properties={"message": "plain message"}),
+    ev("identify", A, 7, userId="u1", context={"traits": {"email": "a@x.org", "name": "Ada"}}),
+    ev("identify", A, 8, userId="u1", context={"traits": {"email": "ada@x.org", "name": "Ada"}}),
+    ev("track", A, 9, event="Error", properties={"message": "second"}),
+]
+
+
+def test_browser_session() -> None:
+    config = {
+        "environment": "prod",
+        "release": "web@1",
+        "serverName": "srv",
+        "logger": "rs",
+        "includePaths": [{"includePaths": "app\\.example\\.com"}],
+    }
+    decisions = run(SESSION, config)
+    assert [d.outcome for d in decisions] == [
+        Outcome.BREADCRUMB,
+        Outcome.WOULD_SEND,
+        Outcome.BREADCRUMB,
+        Outcome.WOULD_SEND,
+        Outcome.BREADCRUMB,
+        Outcome.WOULD_SEND,
+        Outcome.IDENTIFY_UNCHANGED,
+        Outcome.WOULD_SEND,
+        Outcome.WOULD_SEND,
+    ]
+    identify = decisions[1].sentry_event
+    assert identify is not None
+    assert identify["user"] == {"id": "u1", "email": "a@x.org", "username": "Ada", "name": "Ada"}
+    assert identify["message"] == "identify"
+    assert identify["level"] == "info"
+    assert identify["fingerprint"] == ["rudderstack", "identify"]
+    assert identify["tags"] == {"logger": "rs", "rudderstack.type": "identify"}
+
+    error = decisions[3].sentry_event
+    assert error is not None
+    assert error["user"] == identify["user"]
+    assert error["environment"] == "prod"
+    assert error["release"] == "web@1"
+    assert error["server_name"] == "srv"
+    assert error["platform"] == "javascript"
+    assert error["level"] == "error"
+    assert error["sdk"]["settings"] == {"infer_ip": "never"}
+    assert error["request"] == {
+        "url": "https://app.example.com/p4",
+        "headers": {"User-Agent": "UA/1.0", "Referer": "https://r.example/"},
+    }
+    exception = error["exception"]["values"][0]
+    assert exception["type"] == "TypeError"
+    assert exception["value"] == "x is undefined"
+    frames = exception["stacktrace"]["frames"]
+    assert [(f["function"], f["in_app"]) for f in frames] == [("outer", False), ("inner", True)]
+    crumbs = error["breadcrumbs"]["values"]
+    assert [(c["category"], c.get("message"), c.get("data")) for c in crumbs] == [
+        ("navigation", None, {"to": "https://app.example.com/"}),
+        ("rudderstack.track", "Add To Cart", None),
+    ]
+    assert crumbs[0]["timestamp"] == "2024-05-01T10:00:01.000000Z"
+    assert error["extra"]["rudderstack"]["source"] == "s.ndjson:4"
+
+    other = decisions[5].sentry_event  # the second, anonymous visitor: no user, own breadcrumbs
+    assert other is not None
+    assert "user" not in other
+    assert other["message"] == "plain message"
+    assert [c["data"]["to"] for c in other["breadcrumbs"]["values"]] == [
+        "https://app.example.com/p5"
+    ]
+
+    changed = decisions[7].sentry_event
+    assert changed is not None
+    assert changed["user"]["email"] == "ada@x.org"
+    last = decisions[8].sentry_event
+    assert last is not None
+    assert last["user"]["email"] == "ada@x.org"
+
+
+def test_event_ids_are_stable_and_distinct() -> None:
+    first = [d.sentry_event["event_id"] for d in run(SESSION) if d.sentry_event]
+    again = [d.sentry_event["event_id"] for d in run(SESSION) if d.sentry_event]
+    assert first == again
+    assert len(set(first)) == len(first)
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in first)
+
+
+@pytest.mark.parametrize(
+    ("mode", "outcomes"),
+    [
+        (
+            IdentifyMode.CHANGED,
+            [Outcome.WOULD_SEND, Outcome.IDENTIFY_UNCHANGED, Outcome.WOULD_SEND],
+        ),
+        (IdentifyMode.ALL, [Outcome.WOULD_SEND] * 3),
+        (IdentifyMode.NONE, [Outcome.USER_SET] * 3),
+    ],
+)
+def test_identify_modes(mode: IdentifyMode, outcomes: list[Outcome]) -> None:
+    same = {"traits": {"email": "a@x.org"}}
+    events = [
+        ev("identify", A, 1, context=same),
+        ev("identify", A, 2, context=same),
+        ev("identify", A, 3, context={"traits": {"email": "b@x.org"}}),
+    ]
+    assert [d.outcome for d in run(events, identify_events=mode)] == outcomes
+
+
+def test_identify_without_context_or_identity() -> None:
+    events = [
+        ev("identify", A, 1, userId="u"),
+        ev("identify", A, 2, context={"traits": {"id": "x"}}),
+    ]
+    events[0].pop("context")
+    assert [d.outcome for d in run(events)] == [
+        Outcome.IDENTIFY_NO_CONTEXT,
+        Outcome.IDENTIFY_DROPPED,
+    ]
+
+
+def test_filters_before_type_handling() -> None:
+    config = {
+        "eventFilteringOption": "blacklistedEvents",
+        "blacklistedEvents": [{"eventName": "Error"}],
+        "ignoreErrors": [{"ignoreErrors": "boring"}],
+        "denyUrls": [{"denyUrls": "vendor"}],
+    }
+    events = [
+        ev("identify", A, 1, userId="u", integrations={"Sentry": False}),
+        ev("track", A, 2, event="Error", properties={"message": "m"}),
+        ev("track", A, 3, event="Exception", properties={"message": "a boring one"}),
+        ev(
+            "track",
+            A,
+            4,
+            event="Exception",
+            properties={"exception": {"type": "SentryError", "value": "x"}},
+        ),
+        ev(
+            "track",
+            A,
+            5,
+            event="Exception",
+            properties={"error": "e", "filename": "https://vendor.net/a.js"},
+        ),
+        ev("group", A, 6),
+        ev("alias", A, 7),
+    ]
+    assert [d.outcome for d in run(events, config)] == [
+        Outcome.DESTINATION_DISABLED,
+        Outcome.EVENT_FILTERED,
+        Outcome.IGNORED_ERROR,
+        Outcome.INTERNAL_SENTRY_ERROR,
+        Outcome.DENIED_URL,
+        Outcome.NO_OP,
+        Outcome.NO_OP,
+    ]
+
+
+def test_breadcrumb_limit_and_none() -> None:
+    events = [ev("page", A, i) for i in range(1, 8)] + [
+        ev("track", A, 9, event="Error", properties={"message": "m"})
+    ]
+    error = run(events, breadcrumbs=3)[-1].sentry_event
+    assert error is not None
+    assert [c["data"]["to"] for c in error["breadcrumbs"]["values"]] == [
+        f"https://app.example.com/p{i}" for i in (5, 6, 7)
+    ]
+    none = run(events, breadcrumbs=0)[-1].sentry_event
+    assert none is not None
+    assert "breadcrumbs" not in none
+
+
+def test_max_age_and_older_than_30_days() -> None:
+    old = ev("track", A, 1, event="Error", properties={"message": "m"})
+    old["originalTimestamp"] = "2024-03-01T00:00:00Z"
+    recent = ev("track", A, 2, event="Error", properties={"message": "m"})
+    decisions = run([old, recent])
+    assert decisions[0].older_than_30_days
+    assert not decisions[1].older_than_30_days
+    limited = run([old, recent], max_age_days=10)
+    assert [d.outcome for d in limited] == [Outcome.TOO_OLD, Outcome.WOULD_SEND]
+
+
+def test_too_old_identify_still_sets_the_user() -> None:
+    identify = ev("identify", A, 1, userId="u1", context={"traits": {}})
+    identify["originalTimestamp"] = "2020-01-01T00:00:00Z"
+    error = ev("track", A, 2, event="Error", properties={"message": "m"})
+    decisions = run([identify, error], max_age_days=30)
+    assert decisions[0].outcome is Outcome.TOO_OLD
+    assert decisions[1].sentry_event is not None
+    assert decisions[1].sentry_event["user"] == {"id": "u1"}
+
+
+@pytest.mark.parametrize(
+    ("event_fields", "release"),
+    [
+        (
+            {
+                "context": {"app": {"release": "ctx@1"}},
+                "properties": {"app": {"release": "props@1"}},
+            },
+            "ctx@1",
+        ),
+        ({"properties": {"app": {"release": 42}}}, "42"),
+        ({"app": {"release": "root@1"}}, "root@1"),
+        ({"app.release": "joined@1"}, "joined@1"),
+        ({}, "fallback@1"),
+    ],
+)
+def test_release_by_custom_version_property(event_fields: dict[str, Any], release: str) -> None:
+    event: dict[str, Any] = {"type": "track", "anonymousId": A, "event": "Error"}
+    event["properties"] = {"message": "m"}
+    for key, value in event_fields.items():
+        if key == "properties":
+            event["properties"] = {**event["properties"], **value}
+        else:
+            event[key] = value
+    config = {"customVersionProperty": "app.release", "release": "fallback@1"}
+    sentry = run([event], config)[0].sentry_event
+    assert sentry is not None
+    assert sentry["release"] == release
+
+
+def test_empty_fields_are_omitted() -> None:
+    sentry = run([ev("track", A, 1, event="Error", properties={"message": "m"})])[0].sentry_event
+    assert sentry is not None
+    for key in ("environment", "release", "server_name", "user", "breadcrumbs"):
+        assert key not in sentry
+    assert sentry["tags"] == {"rudderstack.type": "track"}
