@@ -30,7 +30,8 @@ def write_json(document: Any, stdout: BinaryIO) -> None:
 def render_report(report: Report, stderr: Console) -> None:
     """The text report: outcome table, totals, breakdowns, warnings."""
     title = "rudder-sentry replay (dry-run)" if report.dry_run else "rudder-sentry replay"
-    table = Table(title=title, title_justify="left", show_footer=True)
+    stderr.print(Text(title, style="bold"))
+    table = Table(show_footer=True)
     table.add_column("outcome", footer="records")
     table.add_column("count", justify="right", footer=f"{report.records:,}")
     for outcome in sorted(report.outcomes, key=_outcome_rank):

@@ -1,0 +1,185 @@
+"""The command line through Typer's runner and one real subprocess."""
+
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from cli.app import app
+from cli.render import render_report
+from core.report import Report
+from tests.conftest import ROOT, SAMPLES
+
+runner = CliRunner()
+CONFIG = str(SAMPLES / "configs" / "destination.json")
+DUMPS = str(SAMPLES / "dumps")
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args), env={"SENTRY_DSN": "", **(env or {})})
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_replay_dry_run_text_report() -> None:
+    code, _, err = invoke("replay", DUMPS, "-c", CONFIG, "--dry-run", "--no-progress")
+    assert code == 0
+    assert "would_send" in err
+    assert "records" in err
+    assert "exit code 0" in err
+
+
+def test_replay_json_report_adds_up() -> None:
+    code, out, _ = invoke("replay", DUMPS, "-c", CONFIG, "--dry-run", "--report", "json")
+    report = json.loads(out)
+    assert code == 0 == report["exit_code"]
+    assert sum(report["outcomes"].values()) == report["records"] == 22
+    for key in (
+        "dry_run",
+        "files",
+        "lines",
+        "by_type",
+        "rejected",
+        "failed",
+        "older_than_30_days",
+        "duration_s",
+        "records_per_s",
+    ):
+        assert key in report
+
+
+def test_output_to_stdout(write_dump: Callable[..., Path]) -> None:
+    code, out, _ = invoke("replay", DUMPS, "-c", CONFIG, "--dry-run", "--output", "-")
+    assert code == 0
+    events = [json.loads(line) for line in out.splitlines()]
+    assert len(events) == 7
+    assert all(e["sdk"]["settings"]["infer_ip"] == "never" for e in events)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("replay", "/no/such/dump.ndjson", "--dry-run"), "no such file or directory"),
+        (("replay", DUMPS, "-c", "/no/such/config.json", "--dry-run"), "cannot read config"),
+        (("replay", DUMPS, "--dry-run", "--output", "-", "--report", "json"), "both want stdout"),
+        (("replay", DUMPS, "-c", CONFIG, "--dsn", ""), "no DSN"),
+        (("replay", DUMPS, "--dsn", "https://topsecretkey@/1"), "does not parse"),
+        (
+            ("replay", DUMPS, "-c", str(SAMPLES / "configs" / "workspace.json"), "--dry-run"),
+            "--destination",
+        ),
+        (("replay", DUMPS, "--dry-run", "--state", "s.db", "--no-state"), "contradict"),
+    ],
+)
+def test_usage_errors_are_one_line_exit_2(args: tuple[str, ...], message: str) -> None:
+    code, _, err = invoke(*args)
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert "topsecretkey" not in err
+
+
+def test_rejected_lines_exit_3(write_dump: Callable[..., Path], tmp_path: Path) -> None:
+    path = write_dump([{"type": "page", "anonymousId": "a"}, b"\xff\xfe", b"{"])
+    rejects = tmp_path / "rejects.jsonl"
+    code, out, _ = invoke(
+        "replay", str(path), "--dry-run", "--rejects", str(rejects), "--report", "json"
+    )
+    assert code == 3
+    assert json.loads(out)["rejected"] == {"invalid_utf8": 1, "invalid_json": 1}
+    assert [json.loads(line)["line"] for line in rejects.read_text().splitlines()] == [2, 3]
+
+
+def test_stdin_is_read_with_dash() -> None:
+    line = json.dumps(
+        {"type": "track", "event": "Error", "anonymousId": "a", "properties": {"message": "m"}}
+    )
+    result = runner.invoke(app, ["replay", "-", "--dry-run", "--report", "json"], input=line + "\n")
+    assert json.loads(result.stdout)["outcomes"] == {"would_send": 1}
+
+
+def test_validate_text_and_json(tmp_path: Path) -> None:
+    code, out, _ = invoke("validate", CONFIG)
+    assert code == 0
+    assert "config: valid" in out
+    assert "'/^NetworkError when attempting/i' → regex" in out
+    assert "****@" in out
+    assert "0f6d2b1e9a4c4e7b8d3a5c6e7f8a9b0c" not in out
+    bad = tmp_path / "bad.json"
+    bad.write_text(
+        json.dumps(
+            {
+                "dsn": "https://k@h/1",
+                "blackListedEvents": [],
+                "debugMode": True,
+                "ignoreErrors": [{"ignoreErrors": "^Script error$"}],
+                "includePaths": [{"includePaths": "(?<=x"}],
+                "eventFilteringOption": "whitelistedEvents",
+                "whitelistedEvents": [{"eventName": ""}],
+                "allowUrls": [{"allowUrls": "https://x.ngrok.io/"}],
+            }
+        )
+    )
+    code, out, _ = invoke("validate", str(bad), "--report", "json")
+    result = json.loads(out)
+    assert code == 2
+    assert result["valid"] is False
+    assert any("blackListedEvents" in e for e in result["errors"])
+    assert any("allowUrls[0]" in e for e in result["errors"])
+    warnings = " | ".join(result["warnings"])
+    for expected in ("debugMode is on", "matched literally", "includePaths", "allowlist is empty"):
+        assert expected in warnings
+
+
+def test_version_and_module_entry_point() -> None:
+    code, out, _ = invoke("--version")
+    assert code == 0
+    assert re.fullmatch(r"rudder-sentry \d+\.\d+\.\d+\S*\n", out)
+    result = subprocess.run(
+        [sys.executable, "-m", "cli", "replay", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "COLUMNS": "200"},
+        check=False,
+    )
+    assert result.returncode == 0
+    assert "--filter-semantics" in result.stdout
+
+
+def test_every_option_is_documented_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = get_command(app)
+    for name, sub in command.commands.items():  # type: ignore[attr-defined]
+        assert f"rudder-sentry {name}" in readme
+        for param in sub.params:
+            for opt in param.opts:
+                if opt.startswith("--") and opt != "--help":
+                    assert opt in readme, f"{name} {opt} is not in README.md"
+            assert getattr(param, "help", None), f"{name} {param.name} has no help text"
+
+
+def test_text_report_golden() -> None:
+    report = Report(dry_run=True, files=2, lines=12, records=11, duration_s=0.5)
+    report.outcomes = Counter({"would_send": 4, "breadcrumb": 5, "rejected": 2})
+    report.by_type = Counter({"track": 7, "identify": 2})
+    report.rejected = Counter({"invalid_json": 2})
+    report.older_than_30_days = 4
+    report.warnings = ["includePaths: '[' skipped (invalid, or JavaScript-only syntax)"]
+    buffer = io.StringIO()
+    render_report(report, Console(file=buffer, width=80, color_system=None, legacy_windows=False))
+    golden = GOLDEN / "report.txt"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(buffer.getvalue(), encoding="utf-8")
+    assert buffer.getvalue() == golden.read_text(encoding="utf-8")
