@@ -1,0 +1,101 @@
+"""Sentry rate limits and retry timing, as pure functions over an injected clock.
+
+Protocol: develop-docs rate-limiting (reference peers-and-sdk.md §4.3). `X-Sentry-Rate-Limits`
+is `retry_after:categories:scope:reason_code[:namespaces], ...`; an empty category list means
+every category; the header may come with any status. A bare 429 blocks everything for 60 s.
+"""
+
+import threading
+from collections.abc import Iterator
+from email.utils import parsedate_to_datetime
+
+DEFAULT_RETRY_AFTER = 60.0
+EVENT_CATEGORIES = frozenset({"error"})  # what our event items count as; "" = all categories
+
+
+def parse_retry_after(header: str | None, now_epoch: float) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not header:
+        return None
+    try:
+        return max(0.0, float(header))
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(header)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(0.0, float(moment.timestamp()) - now_epoch)
+
+
+def parse_rate_limits(header: str) -> Iterator[tuple[float, frozenset[str]]]:
+    """(seconds, categories) per limit in an X-Sentry-Rate-Limits header; {""} means all."""
+    for limit in header.split(","):
+        parts = limit.strip().split(":")
+        if not parts or not parts[0]:
+            continue
+        try:
+            seconds = float(parts[0])
+        except ValueError:
+            continue
+        categories = [c for c in (parts[1].split(";") if len(parts) > 1 else []) if c]
+        yield max(0.0, seconds), frozenset(categories or [""])
+
+
+def backoff_delay(attempt: int, jitter: float, *, base: float = 0.5, cap: float = 30.0) -> float:
+    """Exponential backoff with jitter: attempt 0 → about `base`, doubling up to `cap`.
+
+    `jitter` in [0, 1) spreads the delay over [50 %, 100 %] of the nominal value.
+    """
+    nominal = min(cap, base * 2.0**attempt)
+    return nominal * (0.5 + jitter / 2)
+
+
+class RateLimits:
+    """Deadlines per category, shared by the sender threads (keeps the maximum on overlap)."""
+
+    def __init__(self) -> None:
+        self._until: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def update(
+        self, status: int, retry_after: float | None, header: str | None, now: float
+    ) -> None:
+        """Apply a response's rate-limit information, received at monotonic time `now`."""
+        limits = list(parse_rate_limits(header)) if header else []
+        if not limits and status == 429:
+            seconds = retry_after if retry_after is not None else DEFAULT_RETRY_AFTER
+            limits = [(seconds, frozenset({""}))]
+        with self._lock:
+            for seconds, categories in limits:
+                for category in categories:
+                    deadline = now + seconds
+                    if deadline > self._until.get(category, 0.0):
+                        self._until[category] = deadline
+
+    def wait_time(self, now: float, categories: frozenset[str] = EVENT_CATEGORIES) -> float:
+        """Seconds until an event of `categories` may be sent (0 when not limited)."""
+        with self._lock:
+            deadline = max(
+                (self._until.get(c, 0.0) for c in (*categories, "")),
+                default=0.0,
+            )
+        return max(0.0, deadline - now)
+
+
+class Pacer:
+    """--rate N: at most N sends per second across all threads (evenly spaced slots)."""
+
+    def __init__(self, rate: float | None) -> None:
+        self._interval = 1.0 / rate if rate else 0.0
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def reserve(self, now: float) -> float:
+        """Book the next slot; returns how long the caller must wait for it."""
+        if not self._interval:
+            return 0.0
+        with self._lock:
+            slot = max(now, self._next)
+            self._next = slot + self._interval
+        return slot - now
