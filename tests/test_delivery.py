@@ -1,0 +1,216 @@
+"""Real sends to a fault-injecting loopback server: nothing lost, nothing sent twice."""
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from core import __version__
+from core.config import Overrides
+from core.errors import ExitCode
+from core.replay import ReplayIO, ReplayOptions, run_replay
+from tests.conftest import ROOT
+from tests.faultserver import Faults, FaultServer
+
+KEY = "0123456789abcdef0123456789abcdef"
+
+
+def events(count: int) -> list[dict[str, Any]]:
+    """Errors and identifies over a few visitors, each one a distinct Sentry event."""
+    lines: list[dict[str, Any]] = []
+    for n in range(count):
+        anon = f"visitor-{n % 17}"
+        if n % 5 == 0:
+            lines.append(
+                {
+                    "type": "identify",
+                    "anonymousId": anon,
+                    "userId": f"user-{n}",
+                    "messageId": f"id-{n}",
+                    "originalTimestamp": "2024-05-01T10:00:00Z",
+                    "context": {"traits": {"email": f"u{n}@example.org"}},
+                }
+            )
+        else:
+            lines.append(
+                {
+                    "type": "track",
+                    "event": "Error",
+                    "anonymousId": anon,
+                    "messageId": f"m-{n}",
+                    "originalTimestamp": "2024-05-01T10:00:00Z",
+                    "properties": {
+                        "error": {
+                            "name": "TypeError",
+                            "message": f"boom {n}",
+                            "stack": f"TypeError: boom\n    at f (https://a.com/x.js:{n}:1)",
+                        }
+                    },
+                }
+            )
+    return lines
+
+
+def send(path: Path, dsn: str, state: Path | None, io: ReplayIO | None = None) -> Any:
+    options = ReplayOptions(
+        paths=(str(path),),
+        overrides=Overrides(dsn=dsn),
+        state_path=str(state) if state else None,
+        use_state=state is not None,
+        workers=4,
+    )
+    return run_replay(options, io or ReplayIO())
+
+
+def test_every_event_arrives_exactly_once_despite_faults(
+    write_dump: Callable[..., Path], tmp_path: Path
+) -> None:
+    path = write_dump(events(600))
+    faults = Faults(
+        p429=0.05, retry_after="0.05", rate_limits="0.05:error:key", p503=0.05, pdrop=0.02, seed=11
+    )
+    with FaultServer(faults) as server:
+        report = send(path, server.dsn, tmp_path / "state.sqlite")
+    sink = server.sink
+    assert report.exit_code is ExitCode.OK
+    assert report.outcomes == {"sent": 600}
+    assert len(sink.stored) == 600
+    assert sink.accepted_duplicates == 0
+    assert sink.statuses[429] > 0
+    assert sink.statuses[503] > 0
+    assert sink.drops > 0
+    client = f"rudder-sentry/{__version__}"
+    assert sink.auth_headers == {
+        f"Sentry sentry_key={KEY}, sentry_version=7, sentry_client={client}"
+    }
+
+
+def test_lost_responses_are_retried_and_deduplicated_by_id(
+    write_dump: Callable[..., Path], tmp_path: Path
+) -> None:
+    path = write_dump(events(200))
+    with FaultServer(Faults(pdrop_after_store=0.1, seed=3)) as server:
+        report = send(path, server.dsn, tmp_path / "state.sqlite")
+    assert report.outcomes == {"sent": 200}
+    assert len(server.sink.stored) == 200
+    assert server.sink.accepted_duplicates == server.sink.drops > 0  # same ids: Sentry keeps one
+
+
+def test_a_transaction_limit_does_not_slow_error_events(
+    write_dump: Callable[..., Path], tmp_path: Path
+) -> None:
+    path = write_dump(events(100))
+    faults = Faults(always_headers={"X-Sentry-Rate-Limits": "86400:transaction;span:organization"})
+    started = time.monotonic()
+    with FaultServer(faults) as server:
+        report = send(path, server.dsn, None)
+    assert report.outcomes == {"sent": 100}
+    assert time.monotonic() - started < 10
+
+
+def test_state_makes_a_rerun_send_nothing(write_dump: Callable[..., Path], tmp_path: Path) -> None:
+    path = write_dump(events(50))
+    state = tmp_path / "state.sqlite"
+    with FaultServer() as server:
+        first = send(path, server.dsn, state)
+        posts = server.sink.posts
+        second = send(path, server.dsn, state)
+    assert first.outcomes == {"sent": 50}
+    assert second.outcomes == {"already_sent": 50}
+    assert server.sink.posts == posts
+
+
+def test_413_is_a_permanent_failure(write_dump: Callable[..., Path], tmp_path: Path) -> None:
+    path = write_dump(events(10))
+    failures = io.BytesIO()
+    with FaultServer(Faults(status=413)) as server:
+        report = send(path, server.dsn, tmp_path / "s.sqlite", ReplayIO(failures=failures))
+    assert report.outcomes == {"failed": 10}
+    assert report.failed == {"http_413": 10}
+    assert report.exit_code is ExitCode.DELIVERY_FAILED
+    assert server.sink.posts == 10  # no retries
+    replayable = [json.loads(line) for line in failures.getvalue().splitlines()]
+    assert sorted(e["messageId"] for e in replayable) == sorted(e["messageId"] for e in events(10))
+
+
+def test_a_refused_dsn_stops_the_run(write_dump: Callable[..., Path], tmp_path: Path) -> None:
+    path = write_dump(events(300))
+    with FaultServer(Faults(status=401)) as server:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "cli",
+                "replay",
+                str(path),
+                "--dsn",
+                server.dsn,
+                "--state",
+                str(tmp_path / "s.sqlite"),
+                "--report",
+                "json",
+                "--explain",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=60,
+            check=False,
+        )
+    report = json.loads(result.stdout)
+    assert result.returncode == 2
+    assert "refused the DSN (HTTP 401)" in report["stopped"]
+    assert sum(report["outcomes"].values()) == report["records"] < 300
+    assert server.sink.posts < 20
+    assert KEY not in result.stdout + result.stderr
+
+
+def test_sigint_then_rerun_delivers_everything_once(
+    write_dump: Callable[..., Path], tmp_path: Path
+) -> None:
+    path = write_dump(events(400))
+    state = tmp_path / "state.sqlite"
+    command = [
+        sys.executable,
+        "-m",
+        "cli",
+        "replay",
+        str(path),
+        "--state",
+        str(state),
+        "--workers",
+        "2",
+        "--report",
+        "json",
+    ]
+    env = {**os.environ, "SENTRY_DSN": ""}
+    with FaultServer(Faults(latency=0.02)) as server:
+        env["SENTRY_DSN"] = server.dsn
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env
+        )
+        deadline = time.monotonic() + 30
+        while len(server.sink.stored) < 40 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+        first = json.loads(out)
+        assert process.returncode == 4, err
+        assert first["interrupted"] is True
+        assert sum(first["outcomes"].values()) == first["records"]
+        assert 0 < first["outcomes"]["sent"] < 400
+        rerun = subprocess.run(
+            command, capture_output=True, text=True, cwd=ROOT, env=env, timeout=120, check=False
+        )
+        second = json.loads(rerun.stdout)
+    assert rerun.returncode == 0, rerun.stderr
+    assert second["outcomes"]["already_sent"] == first["outcomes"]["sent"]
+    assert second["outcomes"]["sent"] + second["outcomes"]["already_sent"] == 400
+    assert len(server.sink.stored) == 400
+    assert server.sink.accepted_duplicates == 0
