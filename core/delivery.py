@@ -35,7 +35,13 @@ class Done:
 
 
 class Sender(Protocol):
-    """Accepts jobs; reports finished ones through `completed` and `finish`."""
+    """Accepts jobs; reports finished ones through `completed` and `finish`.
+
+    `on_wait`, when set, is called about every 0.2 s while the sender blocks the caller
+    (a full queue, or the final drain), so progress keeps moving during rate-limit waits.
+    """
+
+    on_wait: Callable[[], None] | None
 
     def submit(self, job: Job) -> None:
         """Queue one job (may block while the senders are busy)."""
@@ -55,6 +61,7 @@ class SyncSender:
 
     def __init__(self, transport: Transport, clock: Callable[[], datetime] | None = None) -> None:
         self.transport = transport
+        self.on_wait: Callable[[], None] | None = None  # never blocks
         self._clock = clock or (lambda: datetime.now(UTC))
         self._done: list[Done] = []
 

@@ -169,6 +169,7 @@ class _Run:
         self.inflight: dict[str, dict[str, Any]] = {}  # event id → the input event
         self.sent = 0
         self.stopping = False
+        sender.on_wait = self._tick
 
     def read_all(self, paths: list[str]) -> None:
         """Read every path in order until done, stopped, or interrupted."""
@@ -260,6 +261,10 @@ class _Run:
         self.sender.submit(job)
         self._collect()
 
+    def _tick(self) -> None:
+        self._collect()
+        self._progress()
+
     def _collect(self, done: list[Done] | None = None) -> None:
         for item in self.sender.completed() if done is None else done:
             self._complete(item)
@@ -294,6 +299,8 @@ class _Run:
     def finish(self) -> None:
         """Drain the senders: wait for queued jobs, or abandon them when interrupted."""
         self._collect(self.sender.finish(abandon=self.report.interrupted))
+        if self.io.stop.is_set():  # a signal that came while draining
+            self.report.interrupted = True
         self._progress()
 
     def _reject(

@@ -46,6 +46,7 @@ class ThreadedSender:
         self.limits = RateLimits()
         self.pacer = Pacer(rate)
         self.stop = stop or threading.Event()
+        self.on_wait: Callable[[], None] | None = None
         self.auth_error = ""
         self.retries = 0
         self._clock = clock
@@ -72,6 +73,7 @@ class ThreadedSender:
                 if self.stop.is_set() or self._abort.is_set():
                     self._results.append(Done(job, False, self._abort_reason))
                     return
+                self._tick()
 
     def completed(self) -> list[Done]:
         """Jobs finished since the last call."""
@@ -81,15 +83,31 @@ class ThreadedSender:
         return done
 
     def finish(self, abandon: bool = False) -> list[Done]:
-        """Send what is queued (or, when abandoning, only finish attempts in flight); join."""
+        """Send what is queued, then join. Abandons unsent jobs when asked to, or as soon as
+        the run's stop event is set (a SIGINT while draining must not wait out a rate limit)."""
         if abandon:
             self._abort.set()
         for _ in self._threads:
-            self._queue.put(None)
+            while True:
+                try:
+                    self._queue.put(None, timeout=PUT_POLL)
+                    break
+                except queue.Full:
+                    if self.stop.is_set():
+                        self._abort.set()
+                    self._tick()
         for thread in self._threads:
-            thread.join()
+            while thread.is_alive():
+                thread.join(PUT_POLL)
+                if self.stop.is_set():
+                    self._abort.set()
+                self._tick()
         self.transport.close()
         return self.completed()
+
+    def _tick(self) -> None:
+        if self.on_wait is not None:
+            self.on_wait()
 
     def status(self) -> str:
         """'waiting for rate limit (Ns)' while Sentry asks us to wait."""
