@@ -171,6 +171,8 @@ def test_outcomes_always_add_up(tmp_path_factory: Any, lines: list[Any]) -> None
     report = replay([str(path)])
     assert sum(report.outcomes.values()) == report.records
     assert report.outcomes.get("rejected", 0) == sum(report.rejected.values())
-    assert report.records >= sum(
-        1 for line in lines if not isinstance(line, bytes) and line not in ({}, [])
-    )
+    if path.read_bytes().startswith(b"\x1f\x8b"):  # the magic bytes make it a (corrupt) gzip
+        assert report.rejected["truncated_input"] == 1
+    else:
+        events = [line for line in lines if not isinstance(line, bytes) and line not in ({}, [])]
+        assert report.records >= len(events)
