@@ -23,6 +23,7 @@ from core.mapping import (
     common_fields,
     error_event_names,
     event_id,
+    event_time,
     event_timestamp,
     format_timestamp,
     is_error_event,
@@ -214,7 +215,7 @@ class Engine:
         self, record: Record, event: dict[str, Any], kind: str, tags: dict[str, str]
     ) -> tuple[dict[str, Any], datetime | None]:
         cfg = self.config
-        timestamp = parse_timestamp(event_timestamp(event, record.created_at))
+        timestamp = event_time(event, record.created_at)
         sentry = common_fields(
             event,
             event_id_hex=event_id(kind, event),

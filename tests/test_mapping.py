@@ -10,6 +10,7 @@ from core.mapping import (
     build_error_payload,
     error_event_names,
     event_id,
+    event_time,
     is_error_event,
     parse_timestamp,
 )
@@ -175,6 +176,17 @@ def test_parse_timestamp(value: Any, iso: str) -> None:
     parsed = parse_timestamp(value)
     assert parsed is not None
     assert parsed.isoformat() == iso
+
+
+def test_event_time_skips_garbled_candidates() -> None:
+    event = {"originalTimestamp": "garbled", "sentAt": "2024-05-01T10:00:00Z"}
+    moment = event_time(event, "2023-01-01T00:00:00Z")
+    assert moment is not None
+    assert moment.isoformat() == "2024-05-01T10:00:00+00:00"
+    fallback = event_time({}, "2023-01-01T00:00:00Z")
+    assert fallback is not None
+    assert fallback.year == 2023
+    assert event_time({"timestamp": "x"}, None) is None
 
 
 @pytest.mark.parametrize("value", ["yesterday", "", None, True, [1]])
