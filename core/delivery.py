@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from core.transport import Transport, build_envelope
+from core.transport import Transport
 
 
 @dataclass(slots=True)
@@ -67,9 +67,7 @@ class SyncSender:
 
     def submit(self, job: Job) -> None:
         """Send now."""
-        attempt = self.transport.send(
-            job.event_id, build_envelope(job.event_id, job.payload, self._clock())
-        )
+        attempt = self.transport.send(job.event_id, job.payload, self._clock())
         reason = "" if attempt.accepted else f"http_{attempt.status}"
         self._done.append(Done(job, attempt.accepted, reason))
 

@@ -6,15 +6,23 @@ scope would hold per visitor (the current user and the last N breadcrumbs); it d
 """
 
 import hashlib
+import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 import orjson
 
 from core.config import DestinationConfig, compile_include_paths, compile_patterns
-from core.eventfilter import Semantics, destination_enabled, event_denied
+from core.crumbs import NAVIGATION, RECORD, TRACK, TextTable, append, materialize
+from core.eventfilter import (
+    Semantics,
+    destination_enabled,
+    event_denied,
+    fast_enabled,
+    filtering_active,
+)
 from core.inbound import InboundFilters, inbound_decision
 from core.mapping import (
     IDENTIFY_FINGERPRINT,
@@ -24,11 +32,8 @@ from core.mapping import (
     error_event_names,
     event_id,
     event_time,
-    event_timestamp,
-    format_timestamp,
     is_error_event,
     navigation_target,
-    parse_timestamp,
     release_for,
 )
 from core.outcome import Outcome
@@ -68,25 +73,28 @@ class Decision:
     older_than_30_days: bool = False
 
 
-# A breadcrumb kept compactly until an error event needs it: (timestamp, category, text).
-Crumb = tuple[Any, str, str | None]
+# Shared decisions for the common outcomes when no --explain detail is wanted.
+_PLAIN = {outcome: Decision(outcome) for outcome in Outcome}
+_BREADCRUMB = _PLAIN[Outcome.BREADCRUMB]
+_NAVIGATION_TYPES = frozenset({"page", "screen"})
 
 
 class Visitor:
-    """What the browser's Sentry scope holds for one visitor."""
+    """What the browser's Sentry scope holds for one visitor (compact: see core/crumbs.py)."""
 
-    __slots__ = ("crumbs", "sent_digest", "user")
+    __slots__ = ("crumbs", "head", "sent_digest", "user")
 
     def __init__(self) -> None:
         self.user: dict[str, Any] | None = None
         self.sent_digest: bytes | None = None
-        self.crumbs: list[Crumb] = []
+        self.crumbs: bytearray | None = None
+        self.head = 0
 
 
 def visitor_key(event: dict[str, Any]) -> str:
     """anonymousId, else userId (a number counts, as its string), else one shared bucket."""
     anonymous_id = event.get("anonymousId")
-    if isinstance(anonymous_id, str) and anonymous_id:
+    if anonymous_id.__class__ is str and anonymous_id:
         return "a:" + anonymous_id
     user_id = event.get("userId")
     if isinstance(user_id, str) and user_id:
@@ -101,13 +109,25 @@ def _digest(user: dict[str, Any]) -> bytes:
 
 
 class Engine:
-    """Decides every record of a run, in input order; owns the per-visitor state."""
+    """Decides every record of a run, in input order; owns the per-visitor state.
 
-    def __init__(self, config: DestinationConfig, options: EngineOptions, *, now: datetime) -> None:
+    With `explain` off, decisions carry no detail text (nothing formats what nobody reads).
+    """
+
+    def __init__(
+        self,
+        config: DestinationConfig,
+        options: EngineOptions,
+        *,
+        now: datetime,
+        explain: bool = True,
+    ) -> None:
         self.config = config
         self.options = options
         self.now = now
+        self.explain = explain
         self.visitors: dict[str, Visitor] = {}
+        self.texts = TextTable()
         ignore, w1 = compile_patterns(config.ignore_errors, "ignoreErrors")
         deny, w2 = compile_patterns(config.deny_urls, "denyUrls")
         allow, w3 = compile_patterns(config.allow_urls, "allowUrls")
@@ -119,38 +139,49 @@ class Engine:
             timedelta(days=options.max_age_days) if options.max_age_days is not None else None
         )
         self.base_tags = {"logger": config.logger} if config.logger else {}
+        self.semantics = options.semantics
+        self.filtering = filtering_active(config.event_filtering_option)
+        self.crumb_limit = options.breadcrumbs
 
     def decide(self, record: Record) -> Decision:
         """The decision for one event record (never a rejected one)."""
         event = record.event
         assert event is not None
-        enabled, why = destination_enabled(event, self.options.semantics)
-        if not enabled:
-            return Decision(Outcome.DESTINATION_DISABLED, why)
-        cfg = self.config
-        denied, why = event_denied(
-            event,
-            cfg.event_filtering_option,
-            cfg.whitelisted_events,
-            cfg.blacklisted_events,
-            self.options.semantics,
-        )
-        if denied:
-            return Decision(Outcome.EVENT_FILTERED, why)
+        if not (fast_enabled(event, self.semantics)):
+            enabled, why = destination_enabled(event, self.semantics)
+            if not enabled:
+                return self._decision(Outcome.DESTINATION_DISABLED, why)
+        if self.filtering:
+            cfg = self.config
+            denied, why = event_denied(
+                event,
+                cfg.event_filtering_option,
+                cfg.whitelisted_events,
+                cfg.blacklisted_events,
+                self.semantics,
+            )
+            if denied:
+                return self._decision(Outcome.EVENT_FILTERED, why)
         kind = record.type
-        if kind == "identify":
-            return self._identify(record, event)
         if kind == "track":
             if is_error_event(event, self.error_names):
                 return self._error(record, event)
             name = event.get("event")
-            self._crumb(event, "rudderstack.track", name if isinstance(name, str) else None)
-            return Decision(Outcome.BREADCRUMB, f"track {name!r}")
-        if kind in ("page", "screen"):
+            text = name if name.__class__ is str else None
+            self._crumb(event, TRACK, text)
+            return Decision(Outcome.BREADCRUMB, f"track {name!r}") if self.explain else _BREADCRUMB
+        if kind in _NAVIGATION_TYPES:
             target = navigation_target(event)
-            self._crumb(event, "navigation", target)
-            return Decision(Outcome.BREADCRUMB, f"{kind} to {target!r}")
-        return Decision(Outcome.NO_OP, f"{kind} does nothing for Sentry")
+            self._crumb(event, NAVIGATION, target)
+            if self.explain:
+                return Decision(Outcome.BREADCRUMB, f"{kind} to {target!r}")
+            return _BREADCRUMB
+        if kind == "identify":
+            return self._identify(record, event)
+        return self._decision(Outcome.NO_OP, f"{kind} does nothing for Sentry")
+
+    def _decision(self, outcome: Outcome, detail: str) -> Decision:
+        return Decision(outcome, detail) if self.explain else _PLAIN[outcome]
 
     def _visitor(self, event: dict[str, Any]) -> Visitor:
         key = visitor_key(event)
@@ -159,30 +190,33 @@ class Engine:
             visitor = self.visitors[key] = Visitor()
         return visitor
 
-    def _crumb(self, event: dict[str, Any], category: str, text: str | None) -> None:
-        limit = self.options.breadcrumbs
+    def _crumb(self, event: dict[str, Any], category: int, text: str | None) -> None:
+        limit = self.crumb_limit
         if limit <= 0:
             return
-        crumbs = self._visitor(event).crumbs
-        crumbs.append((event_timestamp(event, None), category, text))
-        if len(crumbs) >= 2 * limit:  # trim in batches: amortized O(1) per breadcrumb
-            del crumbs[:-limit]
+        visitor = self._visitor(event)
+        record = RECORD.pack(crumb_time(event), category, self.texts.id_of(text))
+        if visitor.crumbs is None:
+            visitor.crumbs = bytearray(record)
+        else:
+            visitor.head = append(visitor.crumbs, visitor.head, limit, record)
 
     def _identify(self, record: Record, event: dict[str, Any]) -> Decision:
         try:
             user = map_user(event)
         except NoContextError:
-            return Decision(Outcome.IDENTIFY_NO_CONTEXT, "context is missing or null")
+            return self._decision(Outcome.IDENTIFY_NO_CONTEXT, "context is missing or null")
         if user is None:
-            return Decision(Outcome.IDENTIFY_DROPPED, "no userId, email, name or ip_address")
+            return self._decision(Outcome.IDENTIFY_DROPPED, "no userId, email, name or ip_address")
         visitor = self._visitor(event)
         visitor.user = user
         mode = self.options.identify_events
         if mode is IdentifyMode.NONE:
-            return Decision(Outcome.USER_SET, _describe_user(user))
+            return self._decision(Outcome.USER_SET, _describe_user(user) if self.explain else "")
         digest = _digest(user)
         if mode is IdentifyMode.CHANGED and digest == visitor.sent_digest:
-            return Decision(Outcome.IDENTIFY_UNCHANGED, _describe_user(user))
+            detail = _describe_user(user) if self.explain else ""
+            return self._decision(Outcome.IDENTIFY_UNCHANGED, detail)
         sentry, timestamp = self._common(
             record, event, "identify", {"rudderstack.type": "identify"}
         )
@@ -198,7 +232,7 @@ class Engine:
         payload = build_error_payload(event)
         dropped, why = inbound_decision(payload, self.filters)
         if dropped is not None:
-            return Decision(dropped, why)
+            return self._decision(dropped, why)
         apply_include_paths(payload, self.include_paths)
         tags = {**payload.pop("tags", {}), "rudderstack.type": "track"}
         sentry, timestamp = self._common(record, event, "error", tags)
@@ -206,9 +240,10 @@ class Engine:
         visitor = self._visitor(event)
         if visitor.user is not None:
             sentry["user"] = visitor.user
-        crumbs = self._breadcrumbs(visitor)
-        if crumbs:
-            sentry["breadcrumbs"] = {"values": crumbs}
+        if visitor.crumbs:
+            sentry["breadcrumbs"] = {
+                "values": materialize(visitor.crumbs, visitor.head, self.texts)
+            }
         return self._sendable(sentry, timestamp, "error", _describe_error(sentry))
 
     def _common(
@@ -233,30 +268,25 @@ class Engine:
     ) -> Decision:
         age = self.now - timestamp if timestamp is not None else None
         if self.max_age is not None and age is not None and age > self.max_age:
-            return Decision(Outcome.TOO_OLD, f"{age.days} days old")
+            return self._decision(Outcome.TOO_OLD, f"{age.days} days old")
         old = age is not None and age > SENTRY_RETIMESTAMP_AGE
         return Decision(Outcome.WOULD_SEND, detail, sentry, kind, old)
 
-    def _breadcrumbs(self, visitor: Visitor) -> list[dict[str, Any]]:
-        limit = self.options.breadcrumbs
-        if limit <= 0 or not visitor.crumbs:
-            return []
-        result = []
-        for raw_time, category, text in visitor.crumbs[-limit:]:
-            crumb: dict[str, Any] = {"category": category, "level": "info"}
-            moment = parse_timestamp(raw_time)
-            if moment is not None:
-                crumb["timestamp"] = format_timestamp(moment)
-            if category == "navigation":
-                crumb["type"] = "navigation"
-                if text is not None:
-                    crumb["data"] = {"to": text}
-            else:
-                crumb["type"] = "default"
-                if text is not None:
-                    crumb["message"] = text
-            result.append(crumb)
-        return result
+
+def crumb_time(event: dict[str, Any]) -> float:
+    """A breadcrumb's time in epoch seconds (NaN when no candidate parses)."""
+    value = event.get("originalTimestamp")
+    if value.__class__ is str:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            return moment.timestamp()
+    fallback = event_time(event, None)
+    return fallback.timestamp() if fallback is not None else math.nan
 
 
 def _describe_user(user: dict[str, Any]) -> str:

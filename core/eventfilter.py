@@ -21,6 +21,28 @@ class Semantics(StrEnum):
 
 
 _MISSING = object()
+_FILTER_OPTIONS = frozenset({"whitelistedEvents", "blacklistedEvents"})
+
+
+def fast_enabled(event: dict[str, Any], semantics: Semantics) -> bool:
+    """True for the common shapes that certainly reach Sentry (no integrations object, or
+    `{"All": true, ...}` naming no Sentry key); False means: ask `destination_enabled`."""
+    integrations = event.get("integrations", _MISSING)
+    if integrations is _MISSING:
+        return True
+    if integrations.__class__ is not dict or integrations.get("All", True) is not True:
+        return False
+    if semantics is Semantics.V3:
+        return DISPLAY_NAME not in integrations
+    return not any(key in integrations for key in V11_ALIASES)
+
+
+def filtering_active(option: Any) -> bool:
+    """Whether eventFilteringOption can block anything at all (else the check is skipped).
+
+    Both SDK generations filter only for these two exact values (v1.1 also needs it truthy).
+    """
+    return isinstance(option, str) and option in _FILTER_OPTIONS
 
 
 def destination_enabled(event: dict[str, Any], semantics: Semantics) -> tuple[bool, str]:

@@ -8,6 +8,7 @@ the DSN parsing and the X-Sentry-Auth header. urllib3's own retries are off: the
 import gzip
 import socket
 import time
+from datetime import datetime
 
 import urllib3
 from sentry_sdk.consts import EndpointType
@@ -16,7 +17,7 @@ from sentry_sdk.utils import Dsn
 from core import __version__
 from core.config import mask_dsn
 from core.ratelimit import parse_retry_after
-from core.transport import Attempt, Transport
+from core.transport import Attempt, Transport, build_envelope
 
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 30.0
@@ -45,8 +46,9 @@ class HttpTransport(Transport):
             socket_options=SOCKET_OPTIONS,
         )
 
-    def send(self, event_id: str, envelope: bytes) -> Attempt:
+    def send(self, event_id: str, payload: bytes, sent_at: datetime) -> Attempt:
         """POST once; network errors come back as status 0."""
+        envelope = build_envelope(event_id, payload, sent_at)
         body = gzip.compress(envelope, compresslevel=GZIP_LEVEL, mtime=0)
         try:
             response = self.pool.urlopen(

@@ -34,17 +34,20 @@ IDENTIFY_FINGERPRINT = ("rudderstack", "identify")
 
 
 def error_event_names(extra: tuple[str, ...] = ()) -> frozenset[str]:
-    """The error-event list, trimmed and lowercased for a case-insensitive match."""
-    return frozenset(js_trim(name).lower() for name in (*DEFAULT_ERROR_EVENTS, *extra))
+    """The error-event list, trimmed and lowercased for a case-insensitive match (the names as
+    written are in it too, so the usual spellings match without trimming)."""
+    names = (*DEFAULT_ERROR_EVENTS, *extra)
+    lowered = {js_trim(name).lower() for name in names}
+    return frozenset(lowered | {name for name in names if js_trim(name).lower() in lowered})
 
 
 def is_error_event(event: dict[str, Any], names: frozenset[str]) -> bool:
     """A track whose name is on the error list, or whose properties.exception is an object."""
     name = event.get("event")
-    if isinstance(name, str) and js_trim(name).lower() in names:
+    if name.__class__ is str and (name in names or js_trim(name).lower() in names):
         return True
     properties = event.get("properties")
-    return isinstance(properties, dict) and isinstance(properties.get("exception"), dict)
+    return properties.__class__ is dict and properties.get("exception").__class__ is dict
 
 
 def first_text(*values: Any) -> str | None:
@@ -236,8 +239,8 @@ def event_time(event: dict[str, Any], created_at: str | None) -> datetime | None
 
 
 def format_timestamp(moment: datetime) -> str:
-    """RFC 3339 in UTC with microseconds, as Sentry reads it."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """RFC 3339 in UTC with microseconds, as Sentry reads it (`moment` is aware, in UTC)."""
+    return moment.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def event_id(kind: str, event: dict[str, Any]) -> str:
@@ -253,7 +256,20 @@ def event_id(kind: str, event: dict[str, Any]) -> str:
     else:
         canonical = orjson.dumps(event, option=orjson.OPT_SORT_KEYS)
         name = f"{kind}:sha256:{hashlib.sha256(canonical).hexdigest()}"
-    return uuid.uuid5(EVENT_ID_NAMESPACE, name).hex
+    return uuid5_hex(name)
+
+
+_NAMESPACE_BYTES = EVENT_ID_NAMESPACE.bytes
+
+
+def uuid5_hex(name: str) -> str:
+    """`uuid.uuid5(EVENT_ID_NAMESPACE, name).hex`, without building UUID objects."""
+    digest = bytearray(
+        hashlib.sha1(_NAMESPACE_BYTES + name.encode(), usedforsecurity=False).digest()[:16]
+    )
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    return digest.hex()
 
 
 def request_info(event: dict[str, Any]) -> dict[str, Any] | None:
@@ -321,5 +337,10 @@ def common_fields(
 
 def navigation_target(event: dict[str, Any]) -> str | None:
     """properties.url | context.page.url | name: where a page/screen navigated to."""
+    properties = event.get("properties")
+    if properties.__class__ is dict:
+        url = properties.get("url")
+        if url.__class__ is str and url:
+            return url
     page_url = _get(_get(event.get("context"), "page"), "url")
-    return first_text(_get(event.get("properties"), "url"), page_url, event.get("name"))
+    return first_text(page_url, event.get("name"))

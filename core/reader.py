@@ -25,6 +25,9 @@ GZIP_MAGIC = b"\x1f\x8b"
 BOM = b"\xef\xbb\xbf"  # a UTF-8 byte-order mark is not JSON; editors add it
 DUMP_SUFFIXES = (".json", ".jsonl", ".ndjson")
 STDIN = "-"
+_TYPES: dict[str, str] = {kind: kind for kind in EVENT_TYPES}  # raw type → trimmed lowercase
+loads = orjson.loads
+JSONDecodeError = orjson.JSONDecodeError
 
 
 @dataclass(slots=True)
@@ -135,11 +138,22 @@ class DumpReader:
                     chunk = pending + chunk
                 lines = chunk.split(b"\n")
                 pending = lines.pop()
+                source = self.source
                 for line in lines:
                     self.lines += 1
-                    if self.lines == 1:
+                    lineno = self.lines
+                    if lineno == 1:
                         line = line.removeprefix(BOM)
-                    yield from parse_line(line, self.source, self.lines)
+                    # the fast path: one bare event per line (parse_line handles the rest)
+                    try:
+                        document = loads(line)
+                    except JSONDecodeError:
+                        yield from parse_line(line, source, lineno)
+                        continue
+                    if document.__class__ is dict and is_bare_event(document):
+                        yield to_record(document, source, lineno, None, line)
+                    else:
+                        yield from parse_line(line, source, lineno, document)
         except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
             self.lines += 1
             yield reject(
@@ -170,13 +184,30 @@ def reject(source: str, line: int, reason: RejectReason, raw: bytes | str, detai
     return Record(source, line, reason=reason, raw=text, detail=detail)
 
 
-def parse_line(line: bytes, source: str, lineno: int) -> Iterator[Record]:
+def is_bare_event(document: dict[str, Any]) -> bool:
+    """A line that is the event itself, with no wrapper to unwrap."""
+    return (
+        "payload" not in document
+        and "batch" not in document
+        and "event_payload" not in document
+        and "EventPayload" not in document
+        and ("message" not in document or "type" in document)
+    )
+
+
+_UNPARSED = object()
+
+
+def parse_line(
+    line: bytes, source: str, lineno: int, document: Any = _UNPARSED
+) -> Iterator[Record]:
     """The records of one physical line: nothing for a blank line."""
     if not line.strip():
         return
     try:
-        document = orjson.loads(line)
-    except orjson.JSONDecodeError as exc:
+        if document is _UNPARSED:
+            document = loads(line)
+    except JSONDecodeError as exc:
         try:
             line.decode("utf-8")
         except UnicodeDecodeError as utf_exc:
@@ -241,11 +272,16 @@ def to_record(
             f"event is {type(candidate).__name__}",
         )
     kind = candidate.get("type")
+    normalized = _TYPES.get(kind) if kind.__class__ is str else None
+    if normalized is not None:
+        return Record(source, lineno, candidate, normalized, None, "", "", created_at)
     if kind is None or kind == "":
         return reject(
             source, lineno, RejectReason.MISSING_TYPE, _raw_of(candidate, line), "no type"
         )
     normalized = kind.strip().lower() if isinstance(kind, str) else ""
+    if normalized in EVENT_TYPES and len(_TYPES) < 1000:
+        _TYPES[kind] = normalized  # remember spellings such as "Track" or " page "
     if normalized not in EVENT_TYPES:
         return reject(
             source,

@@ -107,7 +107,9 @@ def run_replay(
         "name": config.destination_name,
         "dsn": mask(config.dsn),
     }
-    engine = Engine(config, options.engine, now=now or datetime.now(UTC))
+    engine = Engine(
+        config, options.engine, now=now or datetime.now(UTC), explain=io.explain is not None
+    )
     report.warnings.extend([*config.warnings, *engine.warnings])
     ledger = _ledger(options, dry_run)
     if dry_run:
@@ -170,6 +172,13 @@ class _Run:
         self.sent = 0
         self.stopping = False
         sender.on_wait = self._tick
+        # bound once: the per-record path is the hot path of the whole tool
+        self.decide = engine.decide
+        self.outcomes = report.outcomes
+        self.by_type = report.by_type
+        self.stop_requested = io.stop.is_set
+        self.limit = options.limit
+        self.explaining = io.explain is not None
 
     def read_all(self, paths: list[str]) -> None:
         """Read every path in order until done, stopped, or interrupted."""
@@ -210,7 +219,7 @@ class _Run:
         if record.reason is not None:
             self._reject(record, record.reason, record.detail, record.raw)
         else:
-            report.by_type[record.type] += 1
+            self.by_type[record.type] += 1
             try:
                 self._decide(record)
             except TypeError as exc:  # orjson: nested deeper than it can serialize
@@ -221,20 +230,20 @@ class _Run:
         if report.records % PROGRESS_EVERY == 0:
             self._collect()
             self._progress()
-        limit = self.options.limit
-        if self.io.stop.is_set():
+        if self.stop_requested():
             self.report.interrupted = True
             self.stopping = True
-        elif limit is not None and report.records >= limit:
-            report.stopped = f"--limit {limit} reached"
+        elif self.limit is not None and report.records >= self.limit:
+            report.stopped = f"--limit {self.limit} reached"
             self.stopping = True
 
     def _decide(self, record: Record) -> None:
-        decision = self.engine.decide(record)
+        decision = self.decide(record)
         sentry = decision.sentry_event
         if sentry is None:
-            self.report.count(decision.outcome)
-            self._explain(record, decision.outcome, decision.detail)
+            self.outcomes[decision.outcome] += 1
+            if self.explaining:
+                self._explain(record, decision.outcome, decision.detail)
             return
         payload = orjson.dumps(sentry)
         if len(payload) > MAX_EVENT_BYTES:

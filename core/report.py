@@ -33,8 +33,8 @@ class Report:
     destination: dict[str, str] = field(default_factory=dict)
 
     def count(self, outcome: Outcome) -> None:
-        """Record one outcome."""
-        self.outcomes[outcome.value] += 1
+        """Record one outcome (an Outcome is a str, so it counts under its value)."""
+        self.outcomes[outcome] += 1
 
     def count_rejected(self, reason: str) -> None:
         """Record one rejected record."""
@@ -73,7 +73,7 @@ class Report:
             "files": self.files,
             "lines": self.lines,
             "records": self.records,
-            "outcomes": dict(sorted(self.outcomes.items())),
+            "outcomes": {str(k): v for k, v in sorted(self.outcomes.items())},
             "by_type": dict(sorted(self.by_type.items())),
             "rejected": dict(sorted(self.rejected.items())),
             "failed": dict(sorted(self.failed.items())),

@@ -28,6 +28,9 @@ class Attempt:
         return 200 <= self.status < 300
 
 
+ACCEPTED = Attempt(status=200)
+
+
 def build_envelope(event_id: str, payload: bytes, sent_at: datetime) -> bytes:
     """An envelope with one event item; `sent_at` is refreshed on every attempt."""
     envelope = Envelope(headers={"event_id": event_id, "sent_at": format_timestamp(sent_at)})
@@ -38,10 +41,10 @@ def build_envelope(event_id: str, payload: bytes, sent_at: datetime) -> bytes:
 
 
 class Transport(ABC):
-    """One method: try to deliver one envelope."""
+    """One method: try to deliver one event, wrapped in an envelope stamped `sent_at`."""
 
     @abstractmethod
-    def send(self, event_id: str, envelope: bytes) -> Attempt:
+    def send(self, event_id: str, payload: bytes, sent_at: datetime) -> Attempt:
         """Attempt delivery once; never raises for network or HTTP errors."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
@@ -56,9 +59,9 @@ class RecordingTransport(Transport):
     count: int = 0
     envelopes: list[bytes] = field(default_factory=list)
 
-    def send(self, event_id: str, envelope: bytes) -> Attempt:
-        """Record the envelope and accept it."""
+    def send(self, event_id: str, payload: bytes, sent_at: datetime) -> Attempt:
+        """Count the event (keeping its envelope when asked to) and accept it."""
         self.count += 1
         if self.keep:
-            self.envelopes.append(envelope)
-        return Attempt(status=200)
+            self.envelopes.append(build_envelope(event_id, payload, sent_at))
+        return ACCEPTED

@@ -8,6 +8,7 @@
 userId, email, name and ip_address are all JS-falsy (evaluated before the spread).
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from core.jsvalue import UNDEFINED, get_value, is_truthy, js_or, js_string, utf16_units
@@ -17,23 +18,46 @@ class NoContextError(Exception):
     """`message.context` is null or undefined: destructuring `traits` throws in the SDK."""
 
 
-def _trait(message: dict[str, Any], *names: str) -> Any:
-    """`get(message, 'context.traits.A') || get(message, 'context.traits.B') || ...`."""
-    values = [get_value(message, f"context.traits.{name}") for name in names]
-    return js_or(*values)
+Lookup = Callable[[str], Any]
 
 
-def defined_traits(message: dict[str, Any]) -> tuple[Any, Any]:
+def trait_lookup(message: dict[str, Any]) -> Lookup:
+    """How `get(message, 'context.traits.' + name)` resolves for this message.
+
+    With `context` and `context.traits` plain objects and no dotted key at the root (get-value
+    checks the whole path as a root key first), the lookup is exactly `traits[name]`; anything
+    else takes get-value's full walk, joined keys included.
+    """
+    context = message.get("context")
+    traits = context.get("traits") if context.__class__ is dict else None
+    if traits.__class__ is dict and not any("." in key for key in message):
+        get = traits.get
+        return lambda name: get(name, UNDEFINED)
+    return lambda name: get_value(message, "context.traits." + name)
+
+
+def _trait(lookup: Lookup, *names: str) -> Any:
+    """`get(..A) || get(..B) || ...`: the first truthy value, else the last one."""
+    value: Any = UNDEFINED
+    for name in names:
+        value = lookup(name)
+        if is_truthy(value):
+            return value
+    return value
+
+
+def defined_traits(message: dict[str, Any], lookup: Lookup | None = None) -> tuple[Any, Any]:
     """getDefinedTraits' `email` and `name` (the only keys the Sentry integration reads)."""
-    email = _trait(message, "email", "Email", "E-mail")
-    first = _trait(message, "firstName", "firstname", "first_name")
-    last = _trait(message, "lastName", "lastname", "last_name")
+    lookup = lookup or trait_lookup(message)
+    email = _trait(lookup, "email", "Email", "E-mail")
+    first = _trait(lookup, "firstName", "firstname", "first_name")
+    last = _trait(lookup, "lastName", "lastname", "last_name")
     full = (
         f"{js_string(first)} {js_string(last)}"
         if is_truthy(first) and is_truthy(last)
         else UNDEFINED
     )
-    name = js_or(_trait(message, "name", "Name"), full)
+    name = js_or(_trait(lookup, "name", "Name"), full)
     return email, name
 
 
@@ -57,9 +81,10 @@ def map_user(message: dict[str, Any]) -> dict[str, Any] | None:
     if context is None:
         raise NoContextError
     traits = context.get("traits", UNDEFINED) if isinstance(context, dict) else UNDEFINED
-    email, name = defined_traits(message)
-    user_id = get_value(message, "userId")
-    ip_address = get_value(message, "context.traits.ip_address")
+    lookup = trait_lookup(message)
+    email, name = defined_traits(message, lookup)
+    user_id = message.get("userId", UNDEFINED)  # get(message, 'userId'): no dots, no quirks
+    ip_address = lookup("ip_address")
     if not any(is_truthy(v) for v in (user_id, email, name, ip_address)):
         return None
     payload: dict[str, Any] = {

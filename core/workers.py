@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from core.delivery import Done, Job
 from core.ratelimit import Pacer, RateLimits, backoff_delay
-from core.transport import Transport, build_envelope
+from core.transport import Transport
 
 if TYPE_CHECKING:
     from core.config import DestinationConfig
@@ -137,8 +137,7 @@ class ThreadedSender:
             pace = self.pacer.reserve(self._clock())
             if pace > 0 and self._abort.wait(pace):
                 continue
-            envelope = build_envelope(job.event_id, job.payload, self._wall())
-            attempt = self.transport.send(job.event_id, envelope)
+            attempt = self.transport.send(job.event_id, job.payload, self._wall())
             self.limits.update(
                 attempt.status, attempt.retry_after, attempt.rate_limits, self._clock()
             )

@@ -3,8 +3,16 @@
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from core.stack import compute_stack_trace, parse_stack, prepare_frames
+from core.stack import (
+    ASCII_LINE_PARSERS,
+    LINE_PARSERS,
+    compute_stack_trace,
+    parse_stack,
+    prepare_frames,
+)
 from tests.conftest import load_vectors
 
 
@@ -60,3 +68,31 @@ def test_minified_react_error_pops_the_bogus_header_frame() -> None:
             "lineno": 1,
         }
     ]
+
+
+STACK_ALPHABET = st.sampled_from(
+    [
+        *list("ab ()@:/.-_0123456789<>[]"),
+        "at ",
+        "http://",
+        "https://x.com/",
+        "eval",
+        "native",
+        " > eval",
+        "line ",
+        "bundle",
+        "code",
+        "\t",
+        "\xa0",
+    ]
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(STACK_ALPHABET, max_size=25).map("".join))
+def test_fast_line_parsers_agree_with_the_exact_ones(line: str) -> None:
+    if not (line.isascii() and "\r" not in line):
+        return  # the fast parsers are only used for such lines
+    for fast, exact in zip(ASCII_LINE_PARSERS, LINE_PARSERS, strict=True):
+        fast_match, exact_match = fast.match(line), exact.match(line)
+        assert (fast_match and fast_match.groups()) == (exact_match and exact_match.groups())

@@ -4,8 +4,11 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from core.user import NoContextError, map_user
+from core.jsvalue import get_value
+from core.user import NoContextError, map_user, trait_lookup
 from tests.conftest import sample_events
 
 THROWS = "throws"
@@ -107,3 +110,53 @@ def test_sample_identifies_match_reference_table() -> None:
         "locality": "test",
         "firstname": "rudder",
     }
+
+
+TRAIT_KEYS = st.sampled_from(
+    [
+        "email",
+        "Email",
+        "E-mail",
+        "name",
+        "Name",
+        "firstName",
+        "firstname",
+        "first_name",
+        "lastName",
+        "lastname",
+        "last_name",
+        "ip_address",
+        "id",
+        "username",
+        "traits.email",
+        "context.traits.email",
+        "traits",
+        "context",
+    ]
+)
+VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-2, 2),
+    st.sampled_from(["", " ", "x", "0"]),
+    st.just([]),
+    st.just({}),
+    st.just([1, 2]),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.dictionaries(TRAIT_KEYS, VALUES, max_size=6),
+    st.dictionaries(TRAIT_KEYS, VALUES, max_size=3),
+    st.dictionaries(TRAIT_KEYS, VALUES, max_size=3),
+    st.one_of(st.none(), st.just(""), st.just("u"), st.just(0)),
+)
+def test_fast_trait_lookup_equals_get_value(
+    traits: dict[str, Any], context: dict[str, Any], root: dict[str, Any], user_id: Any
+) -> None:
+    message: dict[str, Any] = {**root, "context": {**context, "traits": traits}, "userId": user_id}
+    fast = trait_lookup(message)
+    for name in ("email", "Email", "E-mail", "name", "firstName", "ip_address"):
+        expected = get_value(message, f"context.traits.{name}")
+        assert fast(name) is expected or fast(name) == expected

@@ -1,0 +1,136 @@
+"""Generate a realistic RudderStack dump for benchmarks: browser sessions over many visitors.
+
+Mix: about 80 % track/page, 15 % identify, 5 % error tracks with Chrome, Firefox or Safari
+stacks. Deterministic for a given seed; events look like the v3 JS SDK's (about 1 KB each).
+A visitor's traits are stable, as when a site identifies on every page load: the first
+identify of a visitor is sent, its repeats are `identify_unchanged`.
+"""
+
+import random
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+STACKS = (
+    "TypeError: Cannot read properties of undefined (reading 'price')\n"
+    "    at computeTotal (https://shop.example.com/static/js/cart.3f9a1c.js:118:27)\n"
+    "    at Array.reduce (<anonymous>)\n"
+    "    at renderCart (https://shop.example.com/static/js/cart.3f9a1c.js:64:19)\n"
+    "    at HTMLButtonElement.onClick (https://shop.example.com/static/js/main.8b2e4d.js:2210:11)",
+    "fetchOffers@https://shop.example.com/static/js/offers.1b7c9d.js:41:15\n"
+    "loadPage@https://shop.example.com/static/js/main.8b2e4d.js:980:9\n"
+    "async*@https://shop.example.com/static/js/main.8b2e4d.js:1012:3\n",
+    "checkout@https://shop.example.com/static/js/checkout.77aa01.js:12:33\n"
+    "promiseReactionJob@[native code]\n",
+)
+PAGES = ("/", "/offers", "/cart", "/checkout", "/p/42", "/p/77", "/account", "/docs")
+TRACKS = ("Product Viewed", "Add To Cart", "Checkout Started", "Order Completed", "Search")
+USER_AGENT = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
+)
+
+
+PLANS = ("free", "pro")
+START = datetime(2026, 11, 20, tzinfo=UTC)
+
+
+def _timestamp(n: int) -> str:
+    """Ten events a second, from START."""
+    return (START + timedelta(milliseconds=100 * n)).isoformat(timespec="milliseconds")[:-6] + "Z"
+
+
+def _context(url: str, traits: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "app": {
+            "name": "RudderLabs JavaScript SDK",
+            "namespace": "com.rudderlabs.javascript",
+            "version": "3.7.4",
+            "installType": "cdn",
+        },
+        "library": {"name": "RudderLabs JavaScript SDK", "version": "3.7.4"},
+        "userAgent": USER_AGENT,
+        "locale": "en-US",
+        "screen": {"density": 2, "width": 1728, "height": 1117},
+        "page": {
+            "path": url[26:] or "/",
+            "referrer": "https://www.google.com/",
+            "search": "",
+            "title": "Shop",
+            "url": url,
+            "tab_url": url,
+        },
+        "traits": traits,
+        "timezone": "GMT+0200",
+    }
+
+
+def event(rng: random.Random, n: int, visitor: int) -> dict[str, Any]:
+    """The n-th event, from visitor `visitor`."""
+    anon = f"{visitor:08x}-1d2a-4e7b-9c31-2f8d6e5a{visitor % 65536:04x}"
+    url = "https://shop.example.com" + PAGES[rng.randrange(len(PAGES))]
+    identified = visitor % 3 == 0
+    traits = (
+        {"email": f"user{visitor}@example.org", "name": f"User {visitor}"} if identified else {}
+    )
+    base: dict[str, Any] = {
+        "anonymousId": anon,
+        "userId": f"u-{visitor}" if identified else "",
+        "channel": "web",
+        "messageId": f"{n:012x}-4c1a-9f7e-{visitor:012x}",
+        "originalTimestamp": _timestamp(n),
+        "sentAt": "2026-11-20T12:00:00.000Z",
+        "integrations": {"All": True},
+        "context": _context(url, traits),
+    }
+    roll = rng.random()
+    if roll < 0.15:
+        base["context"]["traits"] = {
+            "email": f"user{visitor}@example.org",
+            "firstName": "User",
+            "lastName": str(visitor),
+            "plan": PLANS[visitor % 2],
+        }
+        base.update(type="identify", userId=f"u-{visitor}")
+    elif roll < 0.20:
+        base.update(
+            type="track",
+            event="JavaScript Error",
+            properties={
+                "error": {
+                    "name": "TypeError",
+                    "message": f"failure {n % 97}",
+                    "stack": STACKS[n % len(STACKS)],
+                }
+            },
+        )
+    elif roll < 0.55:
+        base.update(type="page", name="Shop", properties={"url": url, "title": "Shop"})
+    else:
+        base.update(
+            type="track",
+            event=TRACKS[n % len(TRACKS)],
+            properties={"sku": f"SKU-{n % 500}", "price": round(rng.random() * 100, 2)},
+        )
+    return base
+
+
+def generate(path: Path, events: int, visitors: int, seed: int = 1) -> None:
+    """Write `events` events over `visitors` visitors (a visitor's events interleave)."""
+    rng = random.Random(seed)
+    with path.open("wb") as out:
+        batch: list[bytes] = []
+        for n in range(events):
+            batch.append(orjson.dumps(event(rng, n, rng.randrange(visitors))))
+            if len(batch) == 10_000:
+                out.write(b"\n".join(batch) + b"\n")
+                batch.clear()
+        if batch:
+            out.write(b"\n".join(batch) + b"\n")
+
+
+if __name__ == "__main__":
+    generate(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))
