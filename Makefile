@@ -34,7 +34,7 @@ format: $(VENV)/.stamp
 	$(PY) -m ruff check --fix .
 
 bench: $(VENV)/.stamp
-	$(PY) tests/bench/bench.py
+	$(PY) -m tests.bench.bench
 
 clean:
 	rm -rf $(VENV) $(BUGSINK_VENV) .rudder-sentry .pytest_cache .mypy_cache .ruff_cache

@@ -50,6 +50,11 @@ def render_report(report: Report, stderr: Console) -> None:
         lines.extend(f"  {f['source']} {f['event_id']} {f['reason']}" for f in report.failures[:20])
         if len(report.failures) > 20:
             lines.append(f"  ... {sum(report.failed.values()) - 20:,} more")
+    if report.breadcrumb_texts_not_kept:
+        lines.append(
+            f"breadcrumb texts not kept: {report.breadcrumb_texts_not_kept:,} "
+            "(more distinct page URLs and track names than the memory bound allows)"
+        )
     if report.older_than_30_days:
         lines.append(
             f"older than 30 days: {report.older_than_30_days:,} "

@@ -80,32 +80,34 @@ _NAVIGATION_TYPES = frozenset({"page", "screen"})
 
 
 class Visitor:
-    """What the browser's Sentry scope holds for one visitor (compact: see core/crumbs.py)."""
+    """What the browser's Sentry scope holds for one visitor, compactly: the user as its JSON
+    bytes, breadcrumbs as 13-byte records (core/crumbs.py)."""
 
     __slots__ = ("crumbs", "head", "sent_digest", "user")
 
     def __init__(self) -> None:
-        self.user: dict[str, Any] | None = None
+        self.user: bytes | None = None
         self.sent_digest: bytes | None = None
         self.crumbs: bytearray | None = None
         self.head = 0
 
 
-def visitor_key(event: dict[str, Any]) -> str:
-    """anonymousId, else userId (a number counts, as its string), else one shared bucket."""
+def visitor_key(event: dict[str, Any]) -> tuple[bool, str]:
+    """(True, anonymousId) when it is a non-empty string, else (False, userId as a string, a
+    number counting as its string); (False, "") is the shared bucket of events with neither."""
     anonymous_id = event.get("anonymousId")
     if anonymous_id.__class__ is str and anonymous_id:
-        return "a:" + anonymous_id
+        return True, anonymous_id
     user_id = event.get("userId")
     if isinstance(user_id, str) and user_id:
-        return "u:" + user_id
+        return False, user_id
     if isinstance(user_id, int | float) and not isinstance(user_id, bool):
-        return "u:" + str(user_id)
-    return ""
+        return False, str(user_id)
+    return False, ""
 
 
-def _digest(user: dict[str, Any]) -> bytes:
-    return hashlib.blake2b(orjson.dumps(user, option=orjson.OPT_SORT_KEYS), digest_size=16).digest()
+def _digest(user_json: bytes) -> bytes:
+    return hashlib.blake2b(user_json, digest_size=16).digest()
 
 
 class Engine:
@@ -126,7 +128,8 @@ class Engine:
         self.options = options
         self.now = now
         self.explain = explain
-        self.visitors: dict[str, Visitor] = {}
+        self.by_anonymous_id: dict[str, Visitor] = {}
+        self.by_user_id: dict[str, Visitor] = {}  # and "" for events with neither id
         self.texts = TextTable()
         ignore, w1 = compile_patterns(config.ignore_errors, "ignoreErrors")
         deny, w2 = compile_patterns(config.deny_urls, "denyUrls")
@@ -183,11 +186,17 @@ class Engine:
     def _decision(self, outcome: Outcome, detail: str) -> Decision:
         return Decision(outcome, detail) if self.explain else _PLAIN[outcome]
 
+    @property
+    def visitor_count(self) -> int:
+        """Visitors seen so far (what the engine's memory grows with)."""
+        return len(self.by_anonymous_id) + len(self.by_user_id)
+
     def _visitor(self, event: dict[str, Any]) -> Visitor:
-        key = visitor_key(event)
-        visitor = self.visitors.get(key)
+        anonymous, key = visitor_key(event)
+        index = self.by_anonymous_id if anonymous else self.by_user_id
+        visitor = index.get(key)
         if visitor is None:
-            visitor = self.visitors[key] = Visitor()
+            visitor = index[key] = Visitor()
         return visitor
 
     def _crumb(self, event: dict[str, Any], category: int, text: str | None) -> None:
@@ -209,11 +218,13 @@ class Engine:
         if user is None:
             return self._decision(Outcome.IDENTIFY_DROPPED, "no userId, email, name or ip_address")
         visitor = self._visitor(event)
-        visitor.user = user
+        # canonical (sorted) JSON: compact to keep, and what "the user changed" compares.
+        # orjson's result holds a 4 KiB allocation whatever its length: keep an exact copy.
+        visitor.user = bytes(memoryview(orjson.dumps(user, option=orjson.OPT_SORT_KEYS)))
         mode = self.options.identify_events
         if mode is IdentifyMode.NONE:
             return self._decision(Outcome.USER_SET, _describe_user(user) if self.explain else "")
-        digest = _digest(user)
+        digest = _digest(visitor.user)
         if mode is IdentifyMode.CHANGED and digest == visitor.sent_digest:
             detail = _describe_user(user) if self.explain else ""
             return self._decision(Outcome.IDENTIFY_UNCHANGED, detail)
@@ -239,7 +250,7 @@ class Engine:
         sentry.update(payload)
         visitor = self._visitor(event)
         if visitor.user is not None:
-            sentry["user"] = visitor.user
+            sentry["user"] = orjson.loads(visitor.user)
         if visitor.crumbs:
             sentry["breadcrumbs"] = {
                 "values": materialize(visitor.crumbs, visitor.head, self.texts)

@@ -310,6 +310,8 @@ class _Run:
         self._collect(self.sender.finish(abandon=self.report.interrupted))
         if self.io.stop.is_set():  # a signal that came while draining
             self.report.interrupted = True
+        self.report.visitors = self.engine.visitor_count
+        self.report.breadcrumb_texts_not_kept = self.engine.texts.dropped
         self._progress()
 
     def _reject(

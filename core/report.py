@@ -23,6 +23,8 @@ class Report:
     rejected: Counter[str] = field(default_factory=Counter)
     failed: Counter[str] = field(default_factory=Counter)
     older_than_30_days: int = 0
+    visitors: int = 0  # what memory grows with (SPEC §10)
+    breadcrumb_texts_not_kept: int = 0  # the cost of the bounded text table (core/crumbs.py)
     duration_s: float = 0.0
     interrupted: bool = False
     stopped: str = ""  # why the run stopped early (--strict, --limit, an auth failure)
@@ -78,6 +80,8 @@ class Report:
             "rejected": dict(sorted(self.rejected.items())),
             "failed": dict(sorted(self.failed.items())),
             "older_than_30_days": self.older_than_30_days,
+            "visitors": self.visitors,
+            "breadcrumb_texts_not_kept": self.breadcrumb_texts_not_kept,
             "duration_s": round(self.duration_s, 3),
             "records_per_s": round(self.records_per_s, 1),
             "exit_code": int(self.exit_code),

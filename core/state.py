@@ -1,20 +1,40 @@
-"""The ledger of accepted event ids: SQLite on disk for resumable runs, a set for this run.
+"""The ledger of accepted event ids, in SQLite so memory never grows with the events sent.
 
-A re-run with the same state file skips every id Sentry already accepted (outcome
-`already_sent`), so an interrupted job is finished by running the same command again.
+Real sends record every id Sentry accepted in the state file; a re-run with the same state
+skips them (outcome `already_sent`), so an interrupted job is finished by running the same
+command again. Without a writable state (dry-run, `--no-state`) this run's ids go to a temporary
+SQLite file instead, which still makes a repeated event in one run count once; a dry-run given
+`--state` reads that file and never writes it. Only the ids not yet committed are in memory,
+plus a fixed 8 MiB Bloom filter that lets a new id skip the database lookup.
 """
 
+import os
 import sqlite3
+import tempfile
 from pathlib import Path
 
 from core.errors import UsageError
 
 DEFAULT_STATE_PATH = Path(".rudder-sentry") / "state.sqlite"
 COMMIT_EVERY = 500
+BLOOM_BITS = 1 << 26  # 8 MiB; about 1e-4 false positives (a wasted lookup) at 1M ids
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS sent (event_id BLOB PRIMARY KEY, sent_at REAL NOT NULL) WITHOUT ROWID;
-"""
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS sent (event_id BLOB PRIMARY KEY, sent_at REAL NOT NULL)"
+    " WITHOUT ROWID"
+)
+LOOKUP = "SELECT 1 FROM sent WHERE event_id = ?"
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    try:
+        db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute(SCHEMA)
+        return db
+    except (OSError, sqlite3.Error) as exc:
+        raise UsageError(f"{path}: cannot open the state file: {exc}") from exc
 
 
 class Ledger:
@@ -22,56 +42,77 @@ class Ledger:
 
     def __init__(self, path: Path | None, *, writable: bool) -> None:
         self.path = path
-        self.writable = writable and path is not None
-        self._run: set[bytes] = set()
-        self._pending: list[tuple[bytes, float]] = []
-        self._db: sqlite3.Connection | None = None
-        if path is not None and (self.writable or path.exists()):
-            self._db = self._open(path)
+        self._pending: dict[bytes, float] = {}
+        self._state: sqlite3.Connection | None = None
+        self._scratch: Path | None = None
+        self._bloom = bytearray(BLOOM_BITS // 8)
+        if path is not None and writable:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._state = self._writer = _connect(path)
+        else:
+            if path is not None and path.exists():
+                self._state = _connect(path)  # read only: nothing is ever written to it
+            handle, name = tempfile.mkstemp(prefix="rudder-sentry-run-", suffix=".sqlite")
+            os.close(handle)
+            self._scratch = Path(name)
+            self._writer = _connect(self._scratch)
+            self._writer.execute("PRAGMA journal_mode=OFF")
+        if self._state is not None:
+            for (key,) in self._state.execute("SELECT event_id FROM sent"):
+                self._remember(key)
 
-    def _open(self, path: Path) -> sqlite3.Connection:
-        try:
-            if self.writable:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.executescript(SCHEMA)
-            return db
-        except (OSError, sqlite3.Error) as exc:
-            raise UsageError(f"{path}: cannot open the state file: {exc}") from exc
+    def _remember(self, key: bytes) -> None:
+        bloom = self._bloom
+        for start in (0, 9, 12):  # event ids are uuid5: SHA-1 bytes, except 6 and 8
+            bit = int.from_bytes(key[start : start + 4], "little") % BLOOM_BITS
+            bloom[bit >> 3] |= 1 << (bit & 7)
+
+    def _maybe(self, key: bytes) -> bool:
+        bloom = self._bloom
+        for start in (0, 9, 12):
+            bit = int.from_bytes(key[start : start + 4], "little") % BLOOM_BITS
+            if not bloom[bit >> 3] & (1 << (bit & 7)):
+                return False
+        return True
 
     def known(self, event_id: str) -> bool:
         """Sent in this run, or recorded as accepted in the state file."""
         key = bytes.fromhex(event_id)
-        if key in self._run:
+        if key in self._pending:
             return True
-        if self._db is None:
+        if not self._maybe(key):  # certainly new: no lookup
             return False
-        row = self._db.execute("SELECT 1 FROM sent WHERE event_id = ?", (key,)).fetchone()
-        return row is not None
+        if self._writer.execute(LOOKUP, (key,)).fetchone() is not None:
+            return True
+        if self._state is not None and self._state is not self._writer:
+            return self._state.execute(LOOKUP, (key,)).fetchone() is not None
+        return False
 
     def mark(self, event_id: str, when: float) -> None:
-        """Record an accepted id; written to disk in batches."""
+        """Record an accepted id; committed in batches of COMMIT_EVERY."""
         key = bytes.fromhex(event_id)
-        self._run.add(key)
-        if self.writable:
-            self._pending.append((key, when))
-            if len(self._pending) >= COMMIT_EVERY:
-                self.flush()
+        self._pending[key] = when
+        self._remember(key)
+        if len(self._pending) >= COMMIT_EVERY:
+            self.flush()
 
     def flush(self) -> None:
         """Commit pending ids."""
-        if not self._pending or self._db is None:
+        if not self._pending:
             return
-        with self._db:
-            self._db.execute("BEGIN")
-            self._db.executemany("INSERT OR IGNORE INTO sent VALUES (?, ?)", self._pending)
+        with self._writer:
+            self._writer.execute("BEGIN")
+            self._writer.executemany(
+                "INSERT OR IGNORE INTO sent VALUES (?, ?)", self._pending.items()
+            )
         self._pending.clear()
 
     def close(self) -> None:
-        """Flush and close."""
+        """Flush, close, and remove this run's scratch file."""
         self.flush()
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        self._writer.close()
+        if self._state is not None and self._state is not self._writer:
+            self._state.close()
+        if self._scratch is not None:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{self._scratch}{suffix}").unlink(missing_ok=True)

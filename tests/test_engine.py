@@ -283,3 +283,33 @@ def test_empty_fields_are_omitted() -> None:
     for key in ("environment", "release", "server_name", "user", "breadcrumbs"):
         assert key not in sentry
     assert sentry["tags"] == {"rudderstack.type": "track"}
+
+
+def test_breadcrumb_text_table_is_bounded_and_counted() -> None:
+    engine = Engine(normalize({}), EngineOptions(breadcrumbs=5), now=NOW, explain=False)
+    engine.texts.limit = 2
+    events = [ev("page", A, i, properties={"url": f"https://x.example/{i}"}) for i in range(1, 5)]
+    events.append(ev("track", A, 9, event="Error", properties={"message": "m"}))
+    for i, event in enumerate(events):
+        decision = engine.decide(Record("s", i + 1, event=event, type=event["type"]))
+    assert engine.texts.dropped == 2
+    sentry = decision.sentry_event
+    assert sentry is not None
+    crumbs = sentry["breadcrumbs"]["values"]
+    assert [c.get("data", {}).get("to") for c in crumbs] == [
+        "https://x.example/1",
+        "https://x.example/2",
+        None,
+        None,
+    ]
+    assert all("timestamp" in c for c in crumbs)  # the time and category are still kept
+
+
+def test_breadcrumb_ring_keeps_the_newest_in_order() -> None:
+    events = [ev("page", A, i, properties={"url": f"u{i}"}) for i in range(1, 13)]
+    events.append(ev("track", A, 13, event="Error", properties={"message": "m"}))
+    sentry = run(events, breadcrumbs=5)[-1].sentry_event
+    assert sentry is not None
+    assert [c["data"]["to"] for c in sentry["breadcrumbs"]["values"]] == [
+        f"u{i}" for i in range(8, 13)
+    ]

@@ -118,13 +118,17 @@ def event(rng: random.Random, n: int, visitor: int) -> dict[str, Any]:
     return base
 
 
-def generate(path: Path, events: int, visitors: int, seed: int = 1) -> None:
-    """Write `events` events over `visitors` visitors (a visitor's events interleave)."""
+def generate(
+    path: Path, events: int, visitors: int, seed: int = 1, *, sequential: bool = False
+) -> None:
+    """Write `events` events over `visitors` visitors (a visitor's events interleave); with
+    `sequential`, event n belongs to visitor n % visitors, so every visitor appears."""
     rng = random.Random(seed)
     with path.open("wb") as out:
         batch: list[bytes] = []
         for n in range(events):
-            batch.append(orjson.dumps(event(rng, n, rng.randrange(visitors))))
+            visitor = n % visitors if sequential else rng.randrange(visitors)
+            batch.append(orjson.dumps(event(rng, n, visitor)))
             if len(batch) == 10_000:
                 out.write(b"\n".join(batch) + b"\n")
                 batch.clear()

@@ -1,0 +1,306 @@
+"""`make bench`: rudder-sentry against baselines run in the same invocation (SPEC §10).
+
+Generates (once, cached in tests/bench/out/) a dump of 1,000,000 events over 50,000 visitors
+and one of 1,000,000 visitors, then measures, each figure the median of RUNS runs:
+  (a) a bare loop reading the dump and parsing each line with orjson: the ceiling;
+  (b) `rudder-sentry replay --dry-run`: records/s and the ratio to (a);
+  (c) peak RSS for the whole dump and for its first quarter (same visitors), and for the
+      1,000,000-visitor dump;
+  (d) sending to a loopback sink (its own process): events/s and delivered/sent for the tool,
+      for a bare loop of 4 threads posting pre-built gzip envelopes over keep-alive connections
+      (the transport ceiling), and for a straightforward script using sentry-sdk's stock client.
+Prints a table and writes tests/bench/out/results.json.
+"""
+
+import gzip
+import json
+import os
+import queue
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import orjson
+import urllib3
+
+from tests.bench.generate import generate
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "tests" / "bench" / "out"
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+EVENTS = int(os.environ.get("BENCH_EVENTS", "1000000"))
+VISITORS = 50_000
+SEND_EVENTS = int(os.environ.get("BENCH_SEND_EVENTS", "20000"))
+KEY = "0123456789abcdef0123456789abcdef"
+
+
+def dump(name: str, events: int, visitors: int, *, sequential: bool = False) -> Path:
+    path = OUT / f"{name}-{events}-{visitors}.ndjson"
+    if not path.exists():
+        print(f"generating {path.name} ...", flush=True)
+        generate(path, events, visitors, sequential=sequential)
+    return path
+
+
+def head(source: Path, lines: int, name: str) -> Path:
+    path = OUT / name
+    if not path.exists():
+        with source.open("rb") as src, path.open("wb") as dst:
+            for index, line in enumerate(src):
+                if index >= lines:
+                    break
+                dst.write(line)
+    return path
+
+
+def bare_parse(path: Path) -> float:
+    """(a): lines per second of `for line in file: orjson.loads(line)`."""
+    started = time.perf_counter()
+    count = 0
+    loads = orjson.loads
+    with path.open("rb") as stream:
+        for line in stream:
+            loads(line)
+            count += 1
+    return count / (time.perf_counter() - started)
+
+
+def run_tool(
+    args: list[str], env: dict[str, str] | None = None
+) -> tuple[float, int, dict[str, Any]]:
+    """Wall seconds, the child's own peak RSS (KiB) and the JSON report of one replay run."""
+    command = [sys.executable, "-m", "cli", "replay", *args, "--no-progress", "--report", "json"]
+    report_path = OUT / "report.json"
+    with report_path.open("wb") as out, (OUT / "stderr.log").open("wb") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            command, cwd=ROOT, stdout=out, stderr=err, env={**os.environ, **(env or {})}
+        )
+        _, status, rusage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+    code = os.waitstatus_to_exitcode(status)
+    process.returncode = code
+    if code not in (0, 3):
+        raise RuntimeError(f"replay failed ({code}): {(OUT / 'stderr.log').read_text()[-2000:]}")
+    return wall, rusage.ru_maxrss, json.loads(report_path.read_bytes())
+
+
+class Sink:
+    """The loopback sink process."""
+
+    def __enter__(self) -> "Sink":
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.bench.sink"], cwd=ROOT, stdout=subprocess.PIPE
+        )
+        assert self.process.stdout is not None
+        self.port = int(self.process.stdout.readline())
+        self.dsn = f"http://{KEY}@127.0.0.1:{self.port}/1"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+    def _call(self, method: str, path: str) -> dict[str, int]:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}",
+            method=method,
+            data=b"" if method == "POST" else None,
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return dict(json.loads(response.read()))
+
+    def reset(self) -> None:
+        self._call("POST", "/__reset")
+
+    def stats(self) -> dict[str, int]:
+        return self._call("GET", "/__stats")
+
+
+def bare_post(sink: Sink, events: list[bytes]) -> tuple[float, int]:
+    """4 threads posting pre-built gzip envelopes over keep-alive (TCP_NODELAY) connections."""
+    from datetime import UTC, datetime
+
+    from core.transport import build_envelope
+
+    now = datetime.now(UTC)
+    bodies = [
+        gzip.compress(build_envelope(json.loads(e)["event_id"], e, now), compresslevel=1, mtime=0)
+        for e in events
+    ]
+    pool = urllib3.HTTPConnectionPool(
+        "127.0.0.1",
+        sink.port,
+        maxsize=4,
+        block=True,
+        retries=False,
+        socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
+    )
+    headers = {
+        "Content-Type": "application/x-sentry-envelope",
+        "Content-Encoding": "gzip",
+        "X-Sentry-Auth": f"Sentry sentry_key={KEY}, sentry_version=7",
+    }
+    work: queue.Queue[bytes | None] = queue.Queue()
+    for body in bodies:
+        work.put(body)
+    for _ in range(4):
+        work.put(None)
+
+    def post() -> None:
+        while (body := work.get()) is not None:
+            pool.urlopen("POST", "/api/1/envelope/", body=body, headers=headers)
+
+    threads = [threading.Thread(target=post) for _ in range(4)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    return len(bodies) / elapsed, sink.stats()["unique"]
+
+
+STOCK_SCRIPT = """
+import sys, json, sentry_sdk
+sentry_sdk.init(dsn=sys.argv[1])
+for line in open(sys.argv[2], "rb"):
+    sentry_sdk.capture_event(json.loads(line))
+"""
+
+
+def stock_client(sink: Sink, events_path: Path, count: int) -> tuple[float, int]:
+    """A straightforward script with sentry-sdk's stock client (default transport)."""
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-c", STOCK_SCRIPT, sink.dsn, str(events_path)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    elapsed = time.perf_counter() - started
+    return count / elapsed, sink.stats()["unique"]
+
+
+def median(values: list[float]) -> float:
+    return float(statistics.median(values))
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    full = dump("mixed", EVENTS, VISITORS)
+    quarter = head(full, EVENTS // 4, f"mixed-{EVENTS // 4}-quarter.ndjson")
+    many = dump("visitors", EVENTS, EVENTS, sequential=True)
+    results: dict[str, Any] = {"events": EVENTS, "visitors": VISITORS, "runs": RUNS}
+
+    print("(a) bare orjson loop ...", flush=True)
+    results["bare_parse_per_s"] = median([bare_parse(full) for _ in range(RUNS)])
+
+    print("(b, c) dry-run ...", flush=True)
+    dry = [run_tool([str(full), "--dry-run"]) for _ in range(RUNS)]
+    results["dry_run_per_s"] = median([EVENTS / wall for wall, _, _ in dry])
+    results["dry_run_ratio"] = results["dry_run_per_s"] / results["bare_parse_per_s"]
+    results["rss_full_mib"] = median([peak / 1024 for _, peak, _ in dry])
+    results["dry_run_outcomes"] = dry[0][2]["outcomes"]
+    quarter_runs = [run_tool([str(quarter), "--dry-run"]) for _ in range(RUNS)]
+    results["rss_quarter_mib"] = median([peak / 1024 for _, peak, _ in quarter_runs])
+    results["rss_growth"] = results["rss_full_mib"] / results["rss_quarter_mib"]
+    many_runs = [run_tool([str(many), "--dry-run"]) for _ in range(RUNS)]
+    results["rss_1m_visitors_mib"] = median([peak / 1024 for _, peak, _ in many_runs])
+    results["visitors_in_1m_visitor_dump"] = many_runs[0][2]["visitors"]
+
+    print("(d) sending to a loopback sink ...", flush=True)
+    errors = OUT / f"errors-{SEND_EVENTS}.ndjson"
+    if not errors.exists():
+        with full.open("rb") as src, errors.open("wb") as dst:
+            kept = 0
+            for line in src:
+                if b'"JavaScript Error"' in line:
+                    dst.write(line)
+                    kept += 1
+                    if kept == SEND_EVENTS:
+                        break
+    sentry_events = OUT / f"errors-{SEND_EVENTS}.sentry.jsonl"
+    run_tool([str(errors), "--dry-run", "--output", str(sentry_events)])
+    payloads = sentry_events.read_bytes().splitlines()
+    with Sink() as sink:
+        tool, bare, stock = [], [], []
+        for _ in range(RUNS):
+            sink.reset()
+            _, _, report = run_tool(
+                [str(errors), "--no-state", "--workers", "4"], env={"SENTRY_DSN": sink.dsn}
+            )
+            # the run's own duration: reading, deciding, sending and draining, not start-up
+            rate = report["outcomes"].get("sent", 0) / report["duration_s"]
+            tool.append((rate, sink.stats()["unique"]))
+            sink.reset()
+            bare.append(bare_post(sink, payloads))
+            sink.reset()
+            stock.append(stock_client(sink, sentry_events, len(payloads)))
+    sent = len(payloads)
+    results.update(
+        send_events=sent,
+        tool_send_per_s=median([r for r, _ in tool]),
+        tool_delivered=min(d for _, d in tool),
+        bare_post_per_s=median([r for r, _ in bare]),
+        bare_delivered=min(d for _, d in bare),
+        stock_send_per_s=median([r for r, _ in stock]),
+        stock_delivered=median([d for _, d in stock]),
+    )
+    results["tool_send_ratio"] = results["tool_send_per_s"] / results["bare_post_per_s"]
+    (OUT / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    print_table(results)
+
+
+def print_table(r: dict[str, Any]) -> None:
+    rows = [
+        ("(a) bare orjson parse loop", f"{r['bare_parse_per_s']:,.0f} lines/s", "ceiling"),
+        (
+            "(b) replay --dry-run",
+            f"{r['dry_run_per_s']:,.0f} records/s",
+            f"{r['dry_run_ratio']:.0%} of (a)",
+        ),
+        (
+            "(c) peak RSS, whole dump",
+            f"{r['rss_full_mib']:,.0f} MiB",
+            f"{r['rss_growth']:.2f}x the quarter",
+        ),
+        ("    peak RSS, first quarter", f"{r['rss_quarter_mib']:,.0f} MiB", ""),
+        (
+            "    peak RSS, 1,000,000 visitors",
+            f"{r['rss_1m_visitors_mib']:,.0f} MiB",
+            f"{r['visitors_in_1m_visitor_dump']:,} visitors",
+        ),
+        (
+            "(d) tool sending, 4 workers",
+            f"{r['tool_send_per_s']:,.0f} events/s",
+            f"{r['tool_delivered']:,}/{r['send_events']:,} delivered, "
+            f"{r['tool_send_ratio']:.0%} of bare",
+        ),
+        (
+            "    bare 4-thread gzip poster",
+            f"{r['bare_post_per_s']:,.0f} events/s",
+            f"{r['bare_delivered']:,}/{r['send_events']:,} delivered",
+        ),
+        (
+            "    sentry-sdk stock client",
+            f"{r['stock_send_per_s']:,.0f} events/s",
+            f"{r['stock_delivered']:,.0f}/{r['send_events']:,} delivered",
+        ),
+    ]
+    print(
+        f"\nrudder-sentry bench: {r['events']:,} events, {r['visitors']:,} visitors, "
+        f"median of {r['runs']} runs"
+    )
+    for name, value, note in rows:
+        print(f"{name:<34} {value:>20}   {note}")
+
+
+if __name__ == "__main__":
+    main()

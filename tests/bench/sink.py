@@ -1,0 +1,69 @@
+"""A minimal loopback envelope sink for `make bench`: answers 200 fast and counts event ids.
+
+Run as a process of its own (`python -m tests.bench.sink`): it prints its port, then serves
+`POST /api/<project>/envelope/`, `GET /__stats` (posts, unique event ids) and `POST /__reset`.
+Keep-alive and TCP_NODELAY, as Sentry's ingest would.
+"""
+
+import json
+import socket
+import threading
+import zlib
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+LOCK = threading.Lock()
+STATE: dict[str, Any] = {"posts": 0, "ids": set()}
+
+
+def event_id_of(body: bytes, gzipped: bool) -> str:
+    """The envelope header's event_id, decompressing only the first few hundred bytes."""
+    head = zlib.decompressobj(wbits=31).decompress(body, 512) if gzipped else body[:512]
+    return str(json.loads(head.split(b"\n", 1)[0])["event_id"])
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _reply(self, body: bytes) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        with LOCK:
+            stats = {"posts": STATE["posts"], "unique": len(STATE["ids"])}
+        self._reply(json.dumps(stats).encode())
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self.path == "/__reset":
+            with LOCK:
+                STATE["posts"] = 0
+                STATE["ids"] = set()
+            self._reply(b"{}")
+            return
+        event_id = event_id_of(body, self.headers.get("Content-Encoding") == "gzip")
+        with LOCK:
+            STATE["posts"] += 1
+            STATE["ids"].add(event_id)
+        self._reply(b'{"id":"' + event_id.encode() + b'"}')
+
+
+def main() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    print(server.server_address[1], flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
