@@ -5,9 +5,23 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from core.replay import Progress as Snapshot
+
+__all__ = ["Snapshot", "describe", "progress_display"]
+
+
+def describe(snapshot: Snapshot, elapsed: float) -> str:
+    """One line: records read and their rate, sent (or would-send), failed, rejected, waits."""
+    rate = snapshot.records / max(elapsed, 1e-9)
+    sent = "would send" if snapshot.dry_run else "sent"
+    text = (
+        f"{snapshot.records:,} records ({rate:,.0f}/s)  {sent} {snapshot.sent:,}"
+        f"  failed {snapshot.failed:,}  rejected {snapshot.rejected:,}"
+    )
+    return f"{text}  {snapshot.status}" if snapshot.status else text
 
 
 @contextmanager
@@ -26,14 +40,7 @@ def progress_display(stderr: Console, enabled: bool) -> Iterator[Callable[[Snaps
         task = bar.add_task("reading", total=None)
 
         def update(snapshot: Snapshot) -> None:
-            elapsed = max(time.monotonic() - started, 1e-9)
-            text = (
-                f"{snapshot.records:,} records ({snapshot.records / elapsed:,.0f}/s)"
-                f"  sent {snapshot.sent:,}  failed {snapshot.failed:,}"
-                f"  rejected {snapshot.rejected:,}"
-            )
-            if snapshot.status:
-                text += f"  [yellow]{snapshot.status}[/]"
+            text = escape(describe(snapshot, time.monotonic() - started))
             bar.update(task, description=text)
 
         yield update

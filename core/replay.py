@@ -52,10 +52,11 @@ class Progress:
     """A snapshot for the progress display."""
 
     records: int
-    sent: int
+    sent: int  # or, in a dry-run, would be sent
     failed: int
     rejected: int
     status: str
+    dry_run: bool = False
 
 
 @dataclass
@@ -360,6 +361,7 @@ class _Run:
                     failed=sum(report.failed.values()),
                     rejected=sum(report.rejected.values()),
                     status=self.sender.status(),
+                    dry_run=report.dry_run,
                 )
             )
 

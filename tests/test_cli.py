@@ -16,6 +16,7 @@ from typer.main import get_command
 from typer.testing import CliRunner
 
 from cli.app import app
+from cli.progress import Snapshot, progress_display
 from cli.render import render_report
 from core.report import Report
 from tests.conftest import ROOT, SAMPLES
@@ -183,3 +184,34 @@ def test_text_report_golden() -> None:
     if os.environ.get("UPDATE_GOLDEN"):
         golden.write_text(buffer.getvalue(), encoding="utf-8")
     assert buffer.getvalue() == golden.read_text(encoding="utf-8")
+
+
+def test_progress_line_reads_well() -> None:
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=120, force_terminal=True, color_system=None)
+    with progress_display(console, enabled=True) as update:
+        assert update is not None
+        update(Snapshot(records=12_000, sent=30, failed=1, rejected=2, status="", dry_run=True))
+        update(
+            Snapshot(
+                records=13_000, sent=31, failed=1, rejected=2, status="waiting for rate limit (42s)"
+            )
+        )
+        console.file.flush()
+    with progress_display(console, enabled=False) as nothing:
+        assert nothing is None
+
+
+def test_progress_text() -> None:
+    from cli.progress import describe
+
+    dry = Snapshot(records=12_000, sent=30, failed=1, rejected=2, status="", dry_run=True)
+    assert describe(dry, elapsed=2.0) == (
+        "12,000 records (6,000/s)  would send 30  failed 1  rejected 2"
+    )
+    waiting = Snapshot(
+        records=10, sent=3, failed=0, rejected=0, status="waiting for rate limit (42s)"
+    )
+    assert describe(waiting, elapsed=1.0).endswith(
+        "sent 3  failed 0  rejected 0  waiting for rate limit (42s)"
+    )

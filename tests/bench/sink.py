@@ -16,10 +16,12 @@ LOCK = threading.Lock()
 STATE: dict[str, Any] = {"posts": 0, "ids": set()}
 
 
-def event_id_of(body: bytes, gzipped: bool) -> str:
-    """The envelope header's event_id, decompressing only the first few hundred bytes."""
+def event_id_of(body: bytes, gzipped: bool) -> str | None:
+    """The envelope header's event_id (None for envelopes without one, such as the stock
+    client's client reports), decompressing only the first few hundred bytes."""
     head = zlib.decompressobj(wbits=31).decompress(body, 512) if gzipped else body[:512]
-    return str(json.loads(head.split(b"\n", 1)[0])["event_id"])
+    event_id = json.loads(head.split(b"\n", 1)[0]).get("event_id")
+    return str(event_id) if event_id else None
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -54,8 +56,9 @@ class Handler(BaseHTTPRequestHandler):
         event_id = event_id_of(body, self.headers.get("Content-Encoding") == "gzip")
         with LOCK:
             STATE["posts"] += 1
-            STATE["ids"].add(event_id)
-        self._reply(b'{"id":"' + event_id.encode() + b'"}')
+            if event_id is not None:
+                STATE["ids"].add(event_id)
+        self._reply(json.dumps({"id": event_id}).encode())
 
 
 def main() -> None:
