@@ -3,8 +3,10 @@
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from core.eventfilter import Semantics, destination_enabled, event_denied
+from core.eventfilter import Semantics, destination_enabled, event_denied, fast_enabled
 from tests.conftest import sample_events
 
 V3, V11 = Semantics.V3, Semantics.V1_1
@@ -151,3 +153,30 @@ def test_malformed_item_throws_only_when_reached() -> None:
     assert "eventName" in why
     allow_first_bad: Cfg = ("whitelistedEvents", [None, {"eventName": "X"}], [])
     assert _denied({"type": "track", "event": "X"}, allow_first_bad, V11)
+
+
+INTEGRATION_KEYS = st.sampled_from(["All", "Sentry", "SENTRY", "sentry", "Amplitude"])
+INTEGRATION_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-1, 1),
+    st.sampled_from(["", "false", "x"]),
+    st.just({}),
+    st.just([]),
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    st.one_of(st.none(), st.dictionaries(INTEGRATION_KEYS, INTEGRATION_VALUES, max_size=4)),
+    st.booleans(),
+    st.sampled_from([V3, V11]),
+)
+def test_the_fast_path_only_ever_agrees(
+    integrations: Any, present: bool, semantics: Semantics
+) -> None:
+    event: dict[str, Any] = {"type": "track"}
+    if present:
+        event["integrations"] = integrations
+    if fast_enabled(event, semantics):
+        assert destination_enabled(event, semantics)[0] is True

@@ -62,45 +62,19 @@ def _only(**options: list[str]) -> InboundFilters:
     return _filters({"options": options})
 
 
-FRAME_FROM = {
-    "exception": {
-        "values": [
-            {
-                "type": "SentryError",
-                "value": "v",
-                "stacktrace": {"frames": [{"filename": "https://x.com/a.js"}]},
-            }
-        ]
+def error_at(kind: str, value: str, filename: str) -> dict[str, Any]:
+    frames = [{"filename": filename}]
+    return {
+        "exception": {"values": [{"type": kind, "value": value, "stacktrace": {"frames": frames}}]}
     }
-}
-
-
-@pytest.mark.parametrize(
-    ("options", "outcome"),
-    [
-        ({"ignoreErrors": ["v"], "denyUrls": ["x.com"]}, Outcome.INTERNAL_SENTRY_ERROR),
-    ],
-)
-def test_sentry_error_comes_first(options: dict[str, list[str]], outcome: Outcome) -> None:
-    assert inbound_decision(FRAME_FROM, _only(**options))[0] is outcome
 
 
 def test_decision_order() -> None:
-    event = {
-        "exception": {
-            "values": [
-                {
-                    "type": "E",
-                    "value": "boom",
-                    "stacktrace": {"frames": [{"filename": "https://x.com/a.js"}]},
-                }
-            ]
-        }
-    }
-    assert (
-        inbound_decision(event, _only(ignoreErrors=["boom"], denyUrls=["x.com"]))[0]
-        is Outcome.IGNORED_ERROR
-    )
+    internal = error_at("SentryError", "boom", "https://x.com/a.js")
+    everything = _only(ignoreErrors=["boom"], denyUrls=["x.com"], allowUrls=["y.com"])
+    assert inbound_decision(internal, everything)[0] is Outcome.INTERNAL_SENTRY_ERROR
+    event = error_at("E", "boom", "https://x.com/a.js")
+    assert inbound_decision(event, everything)[0] is Outcome.IGNORED_ERROR
     assert (
         inbound_decision(event, _only(denyUrls=["x.com"], allowUrls=["y.com"]))[0]
         is Outcome.DENIED_URL

@@ -6,11 +6,12 @@ Keep-alive and TCP_NODELAY, as Sentry's ingest would.
 """
 
 import json
-import socket
 import threading
 import zlib
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
+
+from tests.httpbase import QuietKeepAliveHandler
 
 LOCK = threading.Lock()
 STATE: dict[str, Any] = {"posts": 0, "ids": set()}
@@ -24,16 +25,7 @@ def event_id_of(body: bytes, gzipped: bool) -> str | None:
     return str(event_id) if event_id else None
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def setup(self) -> None:
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
+class Handler(QuietKeepAliveHandler):
     def _reply(self, body: bytes) -> None:
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
