@@ -220,17 +220,9 @@ def parse_timestamp(value: Any) -> datetime | None:
 TIMESTAMP_KEYS = ("originalTimestamp", "timestamp", "sentAt", "receivedAt")
 
 
-def event_timestamp(event: dict[str, Any], created_at: str | None) -> Any:
-    """originalTimestamp | timestamp | sentAt | receivedAt | the archive row's createdAt."""
-    for key in TIMESTAMP_KEYS:
-        value = event.get(key)
-        if value is not None and value != "":
-            return value
-    return created_at
-
-
 def event_time(event: dict[str, Any], created_at: str | None) -> datetime | None:
-    """The first of the timestamp candidates that parses (a garbled one is skipped)."""
+    """The first of originalTimestamp | timestamp | sentAt | receivedAt | the archive row's
+    createdAt that parses (a garbled one is skipped)."""
     for value in (*(event.get(key) for key in TIMESTAMP_KEYS), created_at):
         moment = parse_timestamp(value)
         if moment is not None:

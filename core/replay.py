@@ -113,22 +113,33 @@ def run_replay(
     )
     report.warnings.extend([*config.warnings, *engine.warnings])
     ledger = _ledger(options, dry_run)
-    if dry_run:
-        sender: Sender = SyncSender(RecordingTransport())
-    else:
-        if sender_factory is None:
-            from core.workers import http_sender
-
-            sender_factory = http_sender
-        sender = sender_factory(config, options, io.stop)
-    run = _Run(options, io, engine, ledger, sender, report)
-    try:
-        run.read_all(paths)
+    try:  # the ledger is closed whatever happens: its last batch of accepted ids matters
+        sender = _sender(config, options, io, dry_run, sender_factory)
+        run = _Run(options, io, engine, ledger, sender, report)
+        try:
+            run.read_all(paths)
+        finally:
+            run.finish()
     finally:
-        run.finish()
         ledger.close()
         report.duration_s = time.monotonic() - started
     return report
+
+
+def _sender(
+    config: DestinationConfig,
+    options: ReplayOptions,
+    io: ReplayIO,
+    dry_run: bool,
+    factory: SenderFactory | None,
+) -> Sender:
+    if dry_run:
+        return SyncSender(RecordingTransport())
+    if factory is None:
+        from core.workers import http_sender  # urllib3 and threads only for real sends
+
+        factory = http_sender
+    return factory(config, options, io.stop)
 
 
 def check_dsn(dsn: str) -> None:
