@@ -11,12 +11,15 @@ plus a fixed 8 MiB Bloom filter that lets a new id skip the database lookup.
 import os
 import sqlite3
 import tempfile
+import time
 from pathlib import Path
 
 from core.errors import UsageError
 
 DEFAULT_STATE_PATH = Path(".rudder-sentry") / "state.sqlite"
 COMMIT_EVERY = 500
+COMMIT_AFTER_S = 0.5  # a hard crash (SIGKILL, power loss) can forget at most this much sending;
+# those events keep their ids, so Sentry's dedup of recent ids drops a re-run's copies
 BLOOM_BITS = 1 << 26  # 8 MiB; about 1e-4 false positives (a wasted lookup) at 1M ids
 
 SCHEMA = (
@@ -43,6 +46,7 @@ class Ledger:
     def __init__(self, path: Path | None, *, writable: bool) -> None:
         self.path = path
         self._pending: dict[bytes, float] = {}
+        self._flushed_at = time.monotonic()
         self._state: sqlite3.Connection | None = None
         self._scratch: Path | None = None
         self._bloom = bytearray(BLOOM_BITS // 8)
@@ -89,15 +93,19 @@ class Ledger:
         return False
 
     def mark(self, event_id: str, when: float) -> None:
-        """Record an accepted id; committed in batches of COMMIT_EVERY."""
+        """Record an accepted id; committed every COMMIT_EVERY ids or COMMIT_AFTER_S seconds."""
         key = bytes.fromhex(event_id)
         self._pending[key] = when
         self._remember(key)
-        if len(self._pending) >= COMMIT_EVERY:
+        if (
+            len(self._pending) >= COMMIT_EVERY
+            or time.monotonic() - self._flushed_at > COMMIT_AFTER_S
+        ):
             self.flush()
 
     def flush(self) -> None:
         """Commit pending ids."""
+        self._flushed_at = time.monotonic()
         if not self._pending:
             return
         with self._writer:

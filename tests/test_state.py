@@ -2,9 +2,10 @@
 
 import glob
 import tempfile
+import time
 from pathlib import Path
 
-from core.state import COMMIT_EVERY, Ledger
+from core.state import COMMIT_AFTER_S, COMMIT_EVERY, Ledger
 
 IDS = [f"{n:032x}" for n in range(COMMIT_EVERY + 5)]
 
@@ -51,4 +52,17 @@ def test_no_state_still_dedupes_within_the_run() -> None:
     for event_id in IDS:
         ledger.mark(event_id, 1.0)
     assert all(ledger.known(event_id) for event_id in IDS)
+    ledger.close()
+
+
+def test_ids_are_committed_within_half_a_second(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite"
+    ledger = Ledger(path, writable=True)
+    ledger.mark(IDS[0], 1.0)
+    time.sleep(COMMIT_AFTER_S + 0.1)
+    ledger.mark(IDS[1], 1.0)  # the time bound commits both, long before COMMIT_EVERY
+    reader = Ledger(path, writable=False)  # another process's view of the file
+    assert reader.known(IDS[0])
+    assert reader.known(IDS[1])
+    reader.close()
     ledger.close()
