@@ -176,3 +176,16 @@ def test_outcomes_always_add_up(tmp_path_factory: Any, lines: list[Any]) -> None
     else:
         events = [line for line in lines if not isinstance(line, bytes) and line not in ({}, [])]
         assert report.records >= len(events)
+
+
+def test_a_dry_run_opens_no_socket(monkeypatch: Any) -> None:
+    import socket
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a dry-run opened a socket")
+
+    monkeypatch.setattr(socket, "socket", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    config = SAMPLES / "configs" / "destination.json"  # it has a real-looking DSN
+    report = replay([str(SAMPLES / "dumps")], config_path=str(config))
+    assert report.outcomes["would_send"] == 7
