@@ -34,6 +34,7 @@ def _connect(path: Path) -> sqlite3.Connection:
         db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA cache_size=-256")  # 256 KiB: a point lookup needs few pages
         db.execute(SCHEMA)
         return db
     except (OSError, sqlite3.Error) as exc:
