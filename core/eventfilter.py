@@ -7,7 +7,7 @@ RudderStack JS SDK generations: v3 (`@rudderstack/analytics-js`) and v1.1 (`rudd
 from enum import StrEnum
 from typing import Any
 
-from core.jsvalue import is_truthy, js_trim
+from core.jsvalue import UNDEFINED, is_truthy, js_get, js_trim
 
 DISPLAY_NAME = "Sentry"
 V11_ALIASES = frozenset({"SENTRY", "sentry", "Sentry"})  # Sentry/constants.js CNameMapping
@@ -20,15 +20,14 @@ class Semantics(StrEnum):
     V1_1 = "v1.1"
 
 
-_MISSING = object()
 _FILTER_OPTIONS = frozenset({"whitelistedEvents", "blacklistedEvents"})
 
 
 def fast_enabled(event: dict[str, Any], semantics: Semantics) -> bool:
     """True for the common shapes that certainly reach Sentry (no integrations object, or
     `{"All": true, ...}` naming no Sentry key); False means: ask `destination_enabled`."""
-    integrations = event.get("integrations", _MISSING)
-    if integrations is _MISSING:
+    integrations = event.get("integrations", UNDEFINED)
+    if integrations is UNDEFINED:
         return True
     if integrations.__class__ is not dict or integrations.get("All", True) is not True:
         return False
@@ -47,34 +46,27 @@ def filtering_active(option: Any) -> bool:
 
 def destination_enabled(event: dict[str, Any], semantics: Semantics) -> tuple[bool, str]:
     """Whether the event's `integrations` object lets it reach Sentry, and why not."""
-    integrations = event.get("integrations", _MISSING)
+    integrations = event.get("integrations", UNDEFINED)
     if semantics is Semantics.V3:
         return _enabled_v3(integrations)
     return _enabled_v11(integrations)
 
 
-def _lookup(container: Any, key: str) -> Any:
-    """JS property access on a JSON value: missing keys (and primitives' keys) are undefined."""
-    if isinstance(container, dict):
-        return container.get(key, _MISSING)
-    return _MISSING
-
-
 def _enabled_v3(integrations: Any) -> tuple[bool, str]:
-    if integrations is _MISSING:
+    if integrations is UNDEFINED:
         return True, ""
     if integrations is None:
         # `null.All` throws inside the destinations queue; the SDK's error handler swallows it
         return False, "integrations is null"
-    all_value = _lookup(integrations, "All")
-    if all_value is _MISSING or all_value is None:  # `All ?? true`
+    all_value = js_get(integrations, "All")
+    if all_value is UNDEFINED or all_value is None:  # `All ?? true`
         all_value = True
-    value = _lookup(integrations, DISPLAY_NAME)
+    value = js_get(integrations, DISPLAY_NAME)
     if is_truthy(all_value):
-        if value is not _MISSING and not is_truthy(value):
+        if value is not UNDEFINED and not is_truthy(value):
             return False, f"integrations.Sentry is {_show(value)}"
         return True, ""
-    if value is not _MISSING and is_truthy(value):
+    if value is not UNDEFINED and is_truthy(value):
         return True, ""
     return False, f"integrations.All is {_show(all_value)} and Sentry is not enabled"
 
@@ -82,19 +74,19 @@ def _enabled_v3(integrations: Any) -> tuple[bool, str]:
 def _enabled_v11(integrations: Any) -> tuple[bool, str]:
     if not isinstance(integrations, dict):
         return True, ""  # the SDK falls back to {All: true}
-    value: Any = _MISSING
+    value: Any = UNDEFINED
     key_used = ""
     for key, item in integrations.items():  # transformToRudderNames: a later alias wins
         if key in V11_ALIASES:
             value, key_used = item, key
-    all_value = integrations.get("All", _MISSING)
-    if all_value is _MISSING:
+    all_value = integrations.get("All", UNDEFINED)
+    if all_value is UNDEFINED:
         all_value = True
     if not is_truthy(all_value):
-        if value is not _MISSING and is_truthy(value):
+        if value is not UNDEFINED and is_truthy(value):
             return True, ""
         return False, f"integrations.All is {_show(all_value)} and Sentry is not enabled"
-    if value is not _MISSING and not is_truthy(value):
+    if value is not UNDEFINED and not is_truthy(value):
         return False, f"integrations.{key_used} is {_show(value)}"
     return True, ""
 

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from core.jsvalue import UNDEFINED, is_truthy, js_string
+from core.jsvalue import UNDEFINED, is_truthy, js_get, js_string
 from core.outcome import Outcome
 from core.patterns import Pattern, PatternSet
 
@@ -45,18 +45,14 @@ class InboundFilters:
         return cls(merged, deny_urls, allow_urls, ignore_internal)
 
 
-def _get(value: Any, key: str) -> Any:
-    return value.get(key, UNDEFINED) if isinstance(value, dict) else UNDEFINED
-
-
 def _first_exception(event: dict[str, Any]) -> Any:
-    values = _get(event.get("exception"), "values")
+    values = js_get(event.get("exception"), "values")
     return values[0] if isinstance(values, list) and values else UNDEFINED
 
 
 def is_sentry_error(event: dict[str, Any]) -> bool:
     """`event.exception.values[0].type === 'SentryError'`."""
-    return bool(_get(_first_exception(event), "type") == "SentryError")
+    return bool(js_get(_first_exception(event), "type") == "SentryError")
 
 
 def possible_messages(event: dict[str, Any]) -> list[Any]:
@@ -85,7 +81,7 @@ def last_valid_url(frames: Any) -> Any:
     for frame in reversed(frames):
         if not is_truthy(frame):
             continue
-        filename = _get(frame, "filename")
+        filename = js_get(frame, "filename")
         if filename in SKIPPED_FILENAMES:
             continue
         return filename if is_truthy(filename) else None
@@ -98,9 +94,9 @@ def event_filter_url(event: dict[str, Any]) -> Any:
     if is_truthy(stacktrace):
         if stacktrace is not None and not isinstance(stacktrace, dict):
             return None
-        frames = _get(stacktrace, "frames")
+        frames = js_get(stacktrace, "frames")
         return last_valid_url([] if frames is UNDEFINED else frames)
-    frames = _get(_get(_first_exception(event), "stacktrace"), "frames")
+    frames = js_get(js_get(_first_exception(event), "stacktrace"), "frames")
     return last_valid_url(frames) if is_truthy(frames) else None
 
 

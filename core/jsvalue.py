@@ -27,6 +27,11 @@ class _Undefined:
 UNDEFINED: Any = _Undefined()
 
 
+def js_get(container: Any, key: str) -> Any:
+    """`container[key]` on a JSON value: UNDEFINED when absent or `container` is no object."""
+    return container.get(key, UNDEFINED) if isinstance(container, dict) else UNDEFINED
+
+
 def is_truthy(value: Any) -> bool:
     """JS truthiness: only '', 0, NaN, false, null and undefined are falsy."""
     if value is None or value is False or value is UNDEFINED:

@@ -80,6 +80,11 @@ def _get(container: Any, key: str) -> Any:
     return container.get(key) if isinstance(container, dict) else None
 
 
+def page_url(event: dict[str, Any]) -> Any:
+    """context.page.url, or None."""
+    return _get(_get(event.get("context"), "page"), "url")
+
+
 def build_error_payload(event: dict[str, Any]) -> dict[str, Any]:
     """The error-specific part of a Sentry event: exception or message, level, tags..."""
     properties = event.get("properties")
@@ -140,8 +145,7 @@ def _built_exception(event: dict[str, Any], p: dict[str, Any]) -> dict[str, Any]
 
 def _fallback_frame(event: dict[str, Any], p: dict[str, Any]) -> list[dict[str, Any]]:
     """The single frame the SDK's global handler makes from url/line/column (no stack)."""
-    page_url = _get(_get(event.get("context"), "page"), "url")
-    url = first_text(p.get("filename"), p.get("url"), p.get("source"), page_url)
+    url = first_text(p.get("filename"), p.get("url"), p.get("source"), page_url(event))
     if url is None:
         return []
     frame: dict[str, Any] = {"filename": url, "function": "?", "in_app": True}
@@ -269,7 +273,7 @@ def request_info(event: dict[str, Any]) -> dict[str, Any] | None:
     context = event.get("context")
     page = _get(context, "page")
     request: dict[str, Any] = {}
-    url = first_text(_get(page, "url"))
+    url = first_text(page_url(event))
     if url is not None:
         request["url"] = url
     headers = {}
@@ -334,5 +338,4 @@ def navigation_target(event: dict[str, Any]) -> str | None:
         url = properties.get("url")
         if url.__class__ is str and url:
             return url
-    page_url = _get(_get(event.get("context"), "page"), "url")
-    return first_text(page_url, event.get("name"))
+    return first_text(page_url(event), event.get("name"))

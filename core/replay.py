@@ -269,13 +269,12 @@ class _Run:
             return
         assert record.event is not None
         self.inflight[event_id] = record.event
-        message_id = record.event.get("messageId")
         job = Job(
             event_id=event_id,
             payload=payload,
             where=_where(record),
             record_type=record.type,
-            message_id=message_id if isinstance(message_id, str) else "",
+            message_id=_message_id(record.event),
             detail=f"{decision.kind} {event_id}: {decision.detail}",
             older=decision.older_than_30_days,
         )
@@ -341,26 +340,19 @@ class _Run:
             self.stopping = True
 
     def _explain(self, record: Record, outcome: Outcome, detail: str) -> None:
-        if self.io.explain is None:
-            return
-        event = record.event or {}
-        message_id = event.get("messageId")
-        self.io.explain(
-            "\t".join(
-                (
-                    _where(record),
-                    record.type or "-",
-                    message_id if isinstance(message_id, str) and message_id else "-",
-                    outcome.value,
-                    _one_line(detail),
-                )
-            )
-        )
+        kind, message_id = record.type, _message_id(record.event)
+        self._explain_line(_where(record), kind, message_id, outcome, detail)
 
     def _explain_job(self, job: Job, outcome: Outcome, detail: str) -> None:
+        self._explain_line(job.where, job.record_type, job.message_id, outcome, detail)
+
+    def _explain_line(
+        self, where: str, kind: str, message_id: str, outcome: Outcome, detail: str
+    ) -> None:
+        """`source:line`, type, messageId, outcome, detail: tab-separated, one line."""
         if self.io.explain is not None:
-            fields = (job.where, job.record_type, job.message_id or "-", outcome.value, detail)
-            self.io.explain("\t".join(_one_line(f) for f in fields))
+            fields = (where, kind or "-", message_id or "-", outcome.value, detail)
+            self.io.explain("\t".join(_one_line(field) for field in fields))
 
     def _progress(self) -> None:
         if self.io.progress is not None:
@@ -375,6 +367,12 @@ class _Run:
                     dry_run=report.dry_run,
                 )
             )
+
+
+def _message_id(event: dict[str, Any] | None) -> str:
+    """The event's messageId when it is a string ("" otherwise)."""
+    message_id = event.get("messageId") if event is not None else None
+    return message_id if isinstance(message_id, str) else ""
 
 
 def _where(record: Record) -> str:
