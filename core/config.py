@@ -28,6 +28,17 @@ def mask_dsn(text: str) -> str:
     return _DSN_USERINFO.sub("****", text)
 
 
+def dsn_problem(dsn: str) -> str | None:
+    """Why sentry-sdk cannot parse the DSN (the key masked), or None when it can."""
+    from sentry_sdk.utils import BadDsn, Dsn  # sentry-sdk is slow to import; most paths skip it
+
+    try:
+        Dsn(dsn)
+    except BadDsn as exc:
+        return f"the DSN {mask_dsn(dsn)!r} does not parse: {exc}"
+    return None
+
+
 @dataclass(frozen=True)
 class DestinationConfig:
     """The effective, normalized config the engine runs on."""
@@ -49,6 +60,14 @@ class DestinationConfig:
     destination_id: str = ""
     destination_name: str = ""
     warnings: tuple[str, ...] = ()
+
+    def pattern_lists(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """The InboundFilters lists by their RudderStack names."""
+        return (
+            ("ignoreErrors", self.ignore_errors),
+            ("allowUrls", self.allow_urls),
+            ("denyUrls", self.deny_urls),
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The normalized config in RudderStack's key names, DSN key masked."""

@@ -14,8 +14,15 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from core.config import DestinationConfig, LoadedConfig, Overrides, apply_overrides, load_config
-from core.config import mask_dsn as mask
+from core.config import (
+    DestinationConfig,
+    LoadedConfig,
+    Overrides,
+    apply_overrides,
+    dsn_problem,
+    load_config,
+    mask_dsn,
+)
 from core.delivery import Done, Job, Sender, SyncSender
 from core.engine import Engine, EngineOptions
 from core.errors import ConfigError
@@ -106,7 +113,7 @@ def run_replay(
     report.destination = {
         "id": config.destination_id,
         "name": config.destination_name,
-        "dsn": mask(config.dsn),
+        "dsn": mask_dsn(config.dsn),
     }
     engine = Engine(
         config, options.engine, now=now or datetime.now(UTC), explain=io.explain is not None
@@ -144,14 +151,11 @@ def _sender(
 
 def check_dsn(dsn: str) -> None:
     """A real send needs a DSN that sentry-sdk can parse."""
-    from sentry_sdk.utils import BadDsn, Dsn
-
     if not dsn:
         raise ConfigError("no DSN: set dsn in the config, --dsn or SENTRY_DSN (or use --dry-run)")
-    try:
-        Dsn(dsn)
-    except BadDsn as exc:
-        raise ConfigError(f"the DSN {mask(dsn)!r} does not parse: {exc}") from exc
+    problem = dsn_problem(dsn)
+    if problem is not None:
+        raise ConfigError(problem)
 
 
 def _ledger(options: ReplayOptions, dry_run: bool) -> Ledger:

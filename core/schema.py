@@ -10,7 +10,7 @@ from core.config import (
     DestinationConfig,
     compile_include_paths,
     compile_patterns,
-    mask_dsn,
+    dsn_problem,
     normalize,
     read_config_file,
     select_destination,
@@ -148,17 +148,10 @@ def config_warnings(config: DestinationConfig, raw: dict[str, Any]) -> list[str]
     if config.debug_mode:
         warnings.append("debugMode is on: replays with this config are dry-runs, nothing is sent")
     if config.dsn and not _matches(TEMPLATE, config.dsn):
-        from sentry_sdk.utils import BadDsn, Dsn
-
-        try:
-            Dsn(config.dsn)
-        except BadDsn as exc:
-            warnings.append(f"the DSN {mask_dsn(config.dsn)!r} does not parse: {exc}")
-    for key, entries in (
-        ("ignoreErrors", config.ignore_errors),
-        ("allowUrls", config.allow_urls),
-        ("denyUrls", config.deny_urls),
-    ):
+        problem = dsn_problem(config.dsn)
+        if problem is not None:
+            warnings.append(problem)
+    for key, entries in config.pattern_lists():
         warnings.extend(compile_patterns(entries, key)[1])
         warnings.extend(
             f"{key}: {entry!r} looks like a regular expression but is matched literally "
@@ -192,11 +185,7 @@ def _named(items: Any) -> bool:
 def entry_readings(config: DestinationConfig) -> list[dict[str, str]]:
     """How each filter entry will be read: substring, regex, or skipped."""
     readings = []
-    for key, entries in (
-        ("ignoreErrors", config.ignore_errors),
-        ("allowUrls", config.allow_urls),
-        ("denyUrls", config.deny_urls),
-    ):
+    for key, entries in config.pattern_lists():
         for entry in entries:
             pattern, _ = read_entry(entry)
             read_as = "skipped" if pattern is None else pattern.kind
