@@ -50,6 +50,8 @@ def render_report(report: Report, stderr: Console) -> None:
         lines.extend(f"  {f['source']} {f['event_id']} {f['reason']}" for f in report.failures[:20])
         if len(report.failures) > 20:
             lines.append(f"  ... {sum(report.failed.values()) - 20:,} more")
+    if report.retries:
+        lines.append(f"retries: {report.retries:,} (after 429s, 5xx and network errors)")
     if report.breadcrumb_texts_not_kept:
         lines.append(
             f"breadcrumb texts not kept: {report.breadcrumb_texts_not_kept:,} "

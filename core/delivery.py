@@ -42,6 +42,7 @@ class Sender(Protocol):
     """
 
     on_wait: Callable[[], None] | None
+    retries: int  # attempts repeated so far
 
     def submit(self, job: Job) -> None:
         """Queue one job (may block while the senders are busy)."""
@@ -62,6 +63,7 @@ class SyncSender:
     def __init__(self, transport: Transport, clock: Callable[[], datetime] | None = None) -> None:
         self.transport = transport
         self.on_wait: Callable[[], None] | None = None  # never blocks
+        self.retries = 0  # one attempt per job
         self._clock = clock or (lambda: datetime.now(UTC))
         self._done: list[Done] = []
 

@@ -326,6 +326,7 @@ class _Run:
         if self.io.stop.is_set():  # a signal that came while draining
             self.report.interrupted = True
         self.report.visitors = self.engine.visitor_count
+        self.report.retries = self.sender.retries
         self.report.breadcrumb_texts_not_kept = self.engine.texts.dropped
         self._progress()
 

@@ -24,6 +24,7 @@ class Report:
     failed: Counter[str] = field(default_factory=Counter)
     older_than_30_days: int = 0
     visitors: int = 0  # what memory grows with (SPEC §10)
+    retries: int = 0  # delivery attempts repeated after 429s, 5xx and network errors
     breadcrumb_texts_not_kept: int = 0  # the cost of the bounded text table (core/crumbs.py)
     duration_s: float = 0.0
     interrupted: bool = False
@@ -81,6 +82,7 @@ class Report:
             "failed": dict(sorted(self.failed.items())),
             "older_than_30_days": self.older_than_30_days,
             "visitors": self.visitors,
+            "retries": self.retries,
             "breadcrumb_texts_not_kept": self.breadcrumb_texts_not_kept,
             "duration_s": round(self.duration_s, 3),
             "records_per_s": round(self.records_per_s, 1),

@@ -47,8 +47,7 @@ class ThreadedSender:
         self.pacer = Pacer(rate)
         self.stop = stop or threading.Event()
         self.on_wait: Callable[[], None] | None = None
-        self.auth_error = ""
-        self.retries = 0
+        self.retries = 0  # attempts repeated after a 429, a 5xx, a 408 or a network error
         self._clock = clock
         self._wall = wall
         self._jitter = jitter
@@ -148,7 +147,6 @@ class ThreadedSender:
                 self.retries += 1
                 continue
             if status in (401, 403):
-                self.auth_error = f"HTTP {status}: {attempt.error}".strip(": ")
                 self._abort_reason = "stopped_after_auth_error"
                 self._abort.set()
                 return Done(job, False, f"auth_http_{status}")

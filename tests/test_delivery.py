@@ -80,6 +80,7 @@ def test_every_event_arrives_exactly_once_despite_faults(
     sink = server.sink
     assert report.exit_code is ExitCode.OK
     assert report.outcomes == {"sent": 600}
+    assert report.retries == sink.statuses[429] + sink.statuses[503] + sink.drops
     assert len(sink.stored) == 600
     assert sink.accepted_duplicates == 0
     assert sink.statuses[429] > 0
