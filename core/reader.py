@@ -126,19 +126,22 @@ class DumpReader:
         self.source = source
         self.lines = 0
         self._stream = stream
+        self._pending = b""  # the start of a line whose end has not been read yet
+
+    def _line_batches(self) -> Iterator[list[bytes]]:
+        """The stream's lines, a chunk's worth at a time; the last one may lack its newline."""
+        while chunk := self._stream.read1(CHUNK_SIZE):
+            lines = (self._pending + chunk if self._pending else chunk).split(b"\n")
+            self._pending = lines.pop()
+            yield lines
+        if self._pending:
+            last, self._pending = self._pending, b""
+            yield [last]
 
     def __iter__(self) -> Iterator[Record]:
-        pending = b""
+        source = self.source
         try:
-            while True:
-                chunk = self._stream.read1(CHUNK_SIZE)
-                if not chunk:
-                    break
-                if pending:
-                    chunk = pending + chunk
-                lines = chunk.split(b"\n")
-                pending = lines.pop()
-                source = self.source
+            for lines in self._line_batches():
                 for line in lines:
                     self.lines += 1
                     lineno = self.lines
@@ -157,14 +160,8 @@ class DumpReader:
         except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
             self.lines += 1
             yield reject(
-                self.source, self.lines, RejectReason.TRUNCATED_INPUT, pending, _describe(exc)
+                source, self.lines, RejectReason.TRUNCATED_INPUT, self._pending, _describe(exc)
             )
-            return
-        if pending:
-            self.lines += 1
-            if self.lines == 1:
-                pending = pending.removeprefix(BOM)
-            yield from parse_line(pending, self.source, self.lines)
 
 
 def _describe(exc: BaseException) -> str:
