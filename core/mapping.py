@@ -135,12 +135,28 @@ def _built_exception(event: dict[str, Any], p: dict[str, Any]) -> dict[str, Any]
     kind = kind or "Error"
     value = value or "No error message"
     exception: dict[str, Any] = {"type": kind, "value": value}
-    frames = parse_stack({"name": kind, "message": value, "stack": stack}) if stack else []
+    frames = parse_stack(_error_like(error, kind, value, stack))
     if not frames:
         frames = _fallback_frame(event, p)
     if frames:
         exception["stacktrace"] = {"frames": frames}
     return exception
+
+
+# Error fields TraceKit 6.13.1 reads besides the stack: Opera's `stacktrace`, Firefox's
+# `columnNumber` (its hack), React's `framesToPop`.
+_TRACEKIT_FIELDS = ("stacktrace", "columnNumber", "framesToPop")
+
+
+def _error_like(error: Any, kind: str, value: str, stack: str | None) -> dict[str, Any]:
+    """The object computeStackTrace would get: the error object's own fields when there is one
+    (its raw message decides the React pop), with the stack from `p.error.stack | p.stack`."""
+    ex: dict[str, Any] = {"name": kind, "message": value}
+    if isinstance(error, dict):
+        ex.update((key, error[key]) for key in ("message", *_TRACEKIT_FIELDS) if key in error)
+    if stack is not None:
+        ex["stack"] = stack
+    return ex
 
 
 def _fallback_frame(event: dict[str, Any], p: dict[str, Any]) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from core.mapping import (
     is_error_event,
     parse_timestamp,
 )
+from tests.conftest import load_vectors
 
 PAGE = {"context": {"page": {"url": "https://app.example.com/page"}}}
 
@@ -192,3 +193,11 @@ def test_event_time_skips_garbled_candidates() -> None:
 @pytest.mark.parametrize("value", ["yesterday", "", None, True, [1]])
 def test_unparseable_timestamps(value: Any) -> None:
     assert parse_timestamp(value) is None
+
+
+@pytest.mark.parametrize("case", load_vectors("js-stack-parsing.json"))
+def test_stack_vectors_through_the_mapping(case: dict[str, Any]) -> None:
+    """What a dump reaches: the vector's error object as `properties.error` of an error track."""
+    exception = payload({"error": case["input"]})["exception"]["values"][0]
+    expected = case["expected_sentry_frames"]
+    assert exception.get("stacktrace", {}).get("frames", []) == expected
