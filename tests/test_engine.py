@@ -8,7 +8,9 @@ import pytest
 from core.config import normalize
 from core.engine import Decision, Engine, EngineOptions, IdentifyMode
 from core.outcome import Outcome
+from core.patterns import SLASHED
 from core.reader import Record
+from tests.conftest import load_vectors
 
 NOW = datetime(2024, 5, 2, tzinfo=UTC)
 A, B = "anon-a", "anon-b"
@@ -313,3 +315,53 @@ def test_breadcrumb_ring_keeps_the_newest_in_order() -> None:
     assert [c["data"]["to"] for c in sentry["breadcrumbs"]["values"]] == [
         f"u{i}" for i in range(8, 13)
     ]
+
+
+def _entries(*lists: Any) -> list[str] | None:
+    entries: list[str] = []
+    for patterns in lists:
+        for pattern in patterns or []:
+            if isinstance(pattern, dict):
+                entries.append(f"/{pattern['regex']}/{pattern.get('flags', '')}")
+            elif SLASHED.match(pattern):
+                return None  # a string that would read as /regex/ here: not expressible
+            else:
+                entries.append(pattern)
+    return entries
+
+
+def _expressible(case: dict[str, Any]) -> bool:
+    event, options = case.get("event"), case.get("options", {})
+    if event is None or case.get("integration_options") or "expect_drop_6_13_1" not in case:
+        return False
+    if set(event) - {"message", "exception", "stacktrace"} or set(options) - {
+        "ignoreErrors",
+        "allowUrls",
+        "denyUrls",
+        "whitelistUrls",
+        "blacklistUrls",
+    }:
+        return False
+    message = event.get("message")
+    if "message" in event and not (isinstance(message, str) and message):
+        return False
+    if "exception" in event and ("message" in event or "stacktrace" in event):
+        return False  # SPEC §5.2: an exception event carries no message
+    return "exception" not in event or isinstance(event["exception"], dict)
+
+
+@pytest.mark.parametrize("case", load_vectors("sentry-inbound-filters.json", _expressible))
+def test_inbound_vectors_through_a_destination_config(case: dict[str, Any]) -> None:
+    options = case.get("options", {})
+    config = {
+        "ignoreErrors": _entries(options.get("ignoreErrors")),
+        "allowUrls": _entries(options.get("allowUrls"), options.get("whitelistUrls")),
+        "denyUrls": _entries(options.get("denyUrls"), options.get("blacklistUrls")),
+    }
+    if any(value is None for value in config.values()):
+        pytest.skip("a string pattern that this tool would read as /regex/")
+    properties = dict(case["event"])
+    event = {"type": "track", "event": "Error", "anonymousId": "a", "properties": properties}
+    decision = run([event], config)[0]
+    dropped = decision.outcome is not Outcome.WOULD_SEND
+    assert dropped is case["expect_drop_6_13_1"], decision
