@@ -5,6 +5,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.config import (
     Overrides,
@@ -159,3 +161,52 @@ def test_config_errors_are_one_line(tmp_path: Path) -> None:
 )
 def test_mask_dsn(dsn: str, masked: str) -> None:
     assert mask_dsn(dsn) == masked
+
+
+CONFIG_KEYS = st.sampled_from(
+    [
+        "dsn",
+        "web",
+        "ignoreErrors",
+        "allowUrls",
+        "denyUrls",
+        "includePaths",
+        "whitelistedEvents",
+        "eventFilteringOption",
+        "debugMode",
+        "sources",
+        "source",
+        "destinations",
+        "config",
+        "destinationDefinition",
+        "name",
+        "displayName",
+        "enabled",
+        "id",
+        "SENTRY",
+        "Sentry",
+    ]
+)
+CONFIG_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-2, 2) | st.sampled_from(["", "SENTRY", "Sentry", "x"]),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(CONFIG_KEYS, children, max_size=4)
+    ),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(CONFIG_JSON)
+def test_any_json_loads_or_fails_with_a_config_error(document: Any) -> None:
+    message = ""
+    try:
+        raw, _, _ = select_destination(document, None)
+        config = normalize(raw)
+    except ConfigError as exc:
+        message = str(exc)
+    if message:
+        assert "\n" not in message  # one line, for the one-line error of the CLI
+        return
+    assert isinstance(config.ignore_errors, tuple)
+    assert all(isinstance(entry, str) for entry in config.include_paths)
