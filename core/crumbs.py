@@ -3,10 +3,11 @@
 Each breadcrumb is a fixed 13-byte record — timestamp (epoch seconds as a double, NaN when the
 event had none), category, id of its text — in a per-visitor ring buffer of at most
 `--breadcrumbs` records. Texts (page URLs, track names) repeat, so they are interned once in a
-table shared by all visitors. The table is bounded: past TEXT_LIMIT distinct texts a new text is
-not kept (the breadcrumb keeps its time and category) and the report counts it.
+table shared by all visitors. The table is bounded, by count (TEXT_LIMIT) and by size
+(TEXT_BUDGET characters): a text that does not fit is not kept (the breadcrumb keeps its time and
+category) and the report counts it.
 
-Memory is therefore O(visitors * breadcrumbs * 13 B + distinct texts), never O(events).
+Memory is therefore at most visitors * breadcrumbs * 13 B + TEXT_BUDGET, never O(events).
 """
 
 import math
@@ -20,17 +21,20 @@ NAVIGATION, TRACK = 0, 1
 NO_TEXT = 0xFFFFFFFF
 DROPPED_TEXT = 0xFFFFFFFE
 TEXT_LIMIT = 1_000_000
+TEXT_BUDGET = 64 * 1024 * 1024  # characters of interned text in all
 
 
 class TextTable:
     """Interned breadcrumb texts, at most `limit` of them."""
 
-    __slots__ = ("dropped", "ids", "limit", "texts")
+    __slots__ = ("budget", "dropped", "ids", "limit", "size", "texts")
 
-    def __init__(self, limit: int = TEXT_LIMIT) -> None:
+    def __init__(self, limit: int = TEXT_LIMIT, budget: int = TEXT_BUDGET) -> None:
         self.ids: dict[str, int] = {}
         self.texts: list[str] = []
         self.limit = limit
+        self.budget = budget
+        self.size = 0  # characters interned so far
         self.dropped = 0  # breadcrumbs whose text was not kept because the table was full
 
     def id_of(self, text: str | None) -> int:
@@ -40,9 +44,10 @@ class TextTable:
         found = self.ids.get(text)
         if found is not None:
             return found
-        if len(self.texts) >= self.limit:
+        if len(self.texts) >= self.limit or self.size + len(text) > self.budget:
             self.dropped += 1
             return DROPPED_TEXT
+        self.size += len(text)
         new_id = len(self.texts)
         self.ids[text] = new_id
         self.texts.append(text)

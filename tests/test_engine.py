@@ -365,3 +365,13 @@ def test_inbound_vectors_through_a_destination_config(case: dict[str, Any]) -> N
     decision = run([event], config)[0]
     dropped = decision.outcome is not Outcome.WOULD_SEND
     assert dropped is case["expect_drop_6_13_1"], decision
+
+
+def test_the_text_table_is_bounded_by_size_too() -> None:
+    engine = Engine(normalize({}), EngineOptions(), now=NOW, explain=False)
+    engine.texts.budget = 100
+    events = [ev("track", A, 1, event="x" * 60), ev("track", A, 2, event="y" * 60)]
+    for i, event in enumerate(events):
+        engine.decide(Record("s", i + 1, event=event, type="track"))
+    assert engine.texts.dropped == 1
+    assert engine.texts.size == 60
