@@ -15,7 +15,6 @@ from sentry_sdk.consts import EndpointType
 from sentry_sdk.utils import Dsn
 
 from core import __version__
-from core.config import mask_dsn
 from core.ratelimit import parse_retry_after
 from core.transport import Attempt, Transport, build_envelope
 
@@ -59,17 +58,12 @@ class HttpTransport(Transport):
                 redirect=False,
                 preload_content=True,
             )
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            return Attempt(status=0, error=mask_dsn(f"{type(exc).__name__}: {exc}"))
-        excerpt = ""
-        if response.status >= 300:
-            excerpt = mask_dsn(response.data[:200].decode("utf-8", "replace").strip())
-        retry_after = response.headers.get("Retry-After")
+        except (urllib3.exceptions.HTTPError, OSError):
+            return Attempt(status=0)
         return Attempt(
             status=response.status,
-            retry_after=parse_retry_after(retry_after, time.time()),
+            retry_after=parse_retry_after(response.headers.get("Retry-After"), time.time()),
             rate_limits=response.headers.get("X-Sentry-Rate-Limits"),
-            error=excerpt,
         )
 
     def close(self) -> None:

@@ -20,7 +20,6 @@ class Attempt:
     status: int  # HTTP status, or 0 for a network error
     retry_after: float | None = None  # seconds, from Retry-After
     rate_limits: str | None = None  # the X-Sentry-Rate-Limits header
-    error: str = ""  # network error or response body excerpt
 
     @property
     def accepted(self) -> bool:
