@@ -81,6 +81,21 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
             signal.signal(sig, old)
 
 
+def _check_stdout_claims(
+    output: str | None, rejects: str | None, failures: str | None, report: ReportFormat
+) -> None:
+    """Standard output carries one stream at most: a `-` file, or the JSON report."""
+    claims = [
+        f"--{name} -"
+        for name, path in (("output", output), ("rejects", rejects), ("failures", failures))
+        if path == "-"
+    ]
+    if report is ReportFormat.JSON:
+        claims.append("--report json")
+    if len(claims) > 1:
+        raise UsageError(f"{' and '.join(claims)} all want stdout; pick one")
+
+
 def _explainer(stream: Any) -> Callable[[str], None]:
     def explain(line: str) -> None:
         stream.write(line + "\n")
@@ -185,8 +200,7 @@ def replay(
     stderr = Console(stderr=True)
     stdout_bin = sys.stdout.buffer
     with exit_on_error(stderr):
-        if output == "-" and report is ReportFormat.JSON:
-            raise UsageError("--output - and --report json both want stdout; pick one")
+        _check_stdout_claims(output, rejects, failures, report)
         if state is not None and no_state:
             raise UsageError("--state and --no-state contradict each other")
         options = ReplayOptions(
@@ -235,7 +249,8 @@ def replay(
                 raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
     if report is ReportFormat.JSON:
         write_json(result.to_json(), stdout_bin)
-        for line in (*result.notes, *(f"stopped: {result.stopped}",) * bool(result.stopped)):
+        lines = [*result.notes, f"stopped: {result.stopped}"] if result.stopped else result.notes
+        for line in lines:
             stderr.print(f"rudder-sentry: {line}", markup=False, highlight=False, soft_wrap=True)
     else:
         render_report(result, stderr)

@@ -72,7 +72,9 @@ def test_output_to_stdout(write_dump: Callable[..., Path]) -> None:
     [
         (("replay", "/no/such/dump.ndjson", "--dry-run"), "no such file or directory"),
         (("replay", DUMPS, "-c", "/no/such/config.json", "--dry-run"), "cannot read config"),
-        (("replay", DUMPS, "--dry-run", "--output", "-", "--report", "json"), "both want stdout"),
+        (("replay", DUMPS, "--dry-run", "--output", "-", "--report", "json"), "all want stdout"),
+        (("replay", DUMPS, "--dry-run", "--rejects", "-", "--report", "json"), "all want stdout"),
+        (("replay", DUMPS, "--dry-run", "--failures", "-", "--output", "-"), "all want stdout"),
         (("replay", DUMPS, "-c", CONFIG, "--dsn", ""), "no DSN"),
         (("replay", DUMPS, "--dsn", "https://topsecretkey@/1"), "does not parse"),
         (
