@@ -189,3 +189,22 @@ def test_a_dry_run_opens_no_socket(monkeypatch: Any) -> None:
     config = SAMPLES / "configs" / "destination.json"  # it has a real-looking DSN
     report = replay([str(SAMPLES / "dumps")], config_path=str(config))
     assert report.outcomes["would_send"] == 7
+
+
+def test_the_recording_transport_keeps_sentry_envelopes() -> None:
+    from datetime import UTC, datetime
+
+    from core.transport import RecordingTransport
+
+    transport = RecordingTransport(keep=True)
+    payload = json.dumps({"event_id": "ab" * 16, "message": "m"}).encode()
+    attempt = transport.send("ab" * 16, payload, datetime(2024, 5, 1, 10, 0, tzinfo=UTC))
+    assert attempt.accepted
+    assert transport.count == 1
+    header, item_header, body = transport.envelopes[0].rstrip(b"\n").split(b"\n")
+    assert json.loads(header) == {"event_id": "ab" * 16, "sent_at": "2024-05-01T10:00:00.000000Z"}
+    item = json.loads(item_header)
+    assert item["type"] == "event"
+    assert item["length"] == len(payload)
+    assert item["content_type"] == "application/json"
+    assert body == payload
