@@ -49,6 +49,25 @@ ASCII_LINE_PARSERS = (
     _js_ascii(WINJS_SOURCE),
     _js_ascii(GECKO_SOURCE),
 )
+# Group 3 of the gecko regex must match somewhere in the line, and each of its alternatives
+# contains a literal: ":/" or "/", "[native code]", "bundle" or a digit then ".js" (all ASCII,
+# case-insensitive). A line with none of them cannot match, so the regex (which backtracks for
+# tens of microseconds over a header line such as "TypeError: ...") need not run.
+_GECKO_DIGIT_JS = re.compile(r"[0-9]\.js", re.IGNORECASE)
+
+
+def could_be_gecko(line: str) -> bool:
+    """False only when the gecko regex certainly does not match `line`."""
+    if "/" in line:
+        return True
+    lowered = line.lower()
+    return (
+        "[native code]" in lowered
+        or "bundle" in lowered
+        or _GECKO_DIGIT_JS.search(line) is not None
+    )
+
+
 GECKO_EVAL = _js(r"(\S+) line (\d+)(?: > eval line \d+)* > eval")
 CHROME_EVAL = re.compile(js_to_python(r"\((\S*)(?::(\d+))(?::(\d+))\)"), re.ASCII)
 REACT_MINIFIED = _js(r"Minified React error #\d+;")
@@ -142,7 +161,7 @@ def _from_stack_prop(ex: dict[str, Any]) -> list[TraceFrame] | None:
                 line=int(parts[3]),
                 column=_num(parts[4]),
             )
-        elif parts := gecko.match(line):
+        elif could_be_gecko(line) and (parts := gecko.match(line)):
             url, func, line_no, column = parts[3], parts[1], parts[4], parts[5]
             if " > eval" in url and (sub := GECKO_EVAL.search(url)):
                 func = func or "eval"

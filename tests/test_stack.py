@@ -10,6 +10,7 @@ from core.stack import (
     ASCII_LINE_PARSERS,
     LINE_PARSERS,
     compute_stack_trace,
+    could_be_gecko,
     parse_stack,
     prepare_frames,
 )
@@ -96,3 +97,48 @@ def test_fast_line_parsers_agree_with_the_exact_ones(line: str) -> None:
     for fast, exact in zip(ASCII_LINE_PARSERS, LINE_PARSERS, strict=True):
         fast_match, exact_match = fast.match(line), exact.match(line)
         assert (fast_match and fast_match.groups()) == (exact_match and exact_match.groups())
+
+
+GECKO_LITERALS = st.sampled_from(
+    [
+        *list("ab ()@:/.-_019<>[]"),
+        "[native code]",
+        "[NATIVE Code]",
+        "bundle",
+        "BunDLE",
+        "1.js",
+        "7.JS",
+        ".js",
+        "file",
+        "https",
+        "\u0130",  # lowercases to two characters
+        "\u212a",  # KELVIN SIGN: lowercases to an ASCII k
+        "\u0661.js",  # a non-ASCII digit is not \\d in JavaScript
+    ]
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(GECKO_LITERALS, max_size=20).map("".join))
+def test_gecko_prefilter_never_skips_a_line_the_regex_matches(line: str) -> None:
+    gecko_exact, gecko_fast = LINE_PARSERS[2], ASCII_LINE_PARSERS[2]
+    if not could_be_gecko(line):
+        assert gecko_exact.match(line) is None
+        assert gecko_fast.match(line) is None
+
+
+@pytest.mark.parametrize(
+    ("line", "possible"),
+    [
+        ("TypeError: Cannot read properties of undefined (reading 'price')", False),
+        ("Error: failure 11", False),
+        ("f@[native code]", True),
+        ("f@[Native Code]", True),
+        ("app.bundle", True),
+        ("chunk.3.JS", True),
+        ("f@https://a.com/x.js:1:2", True),
+        ("/relative/path", True),
+    ],
+)
+def test_gecko_prefilter_examples(line: str, possible: bool) -> None:
+    assert could_be_gecko(line) is possible
