@@ -1,14 +1,14 @@
 """The delivery seam: one attempt to hand one event to Sentry (or to a recorder).
 
-sentry-sdk supplies the envelope format and DSN parsing. Its stock HttpTransport is never used: it
-drops events when its queue of 100 is full and on 429 (reference peers-and-sdk.md §3.1).
+Envelopes are written here byte for byte as sentry-sdk's `Envelope.serialize()` writes a
+one-event envelope (tests/test_transport.py holds the two together); sentry-sdk supplies the
+DSN parsing. Its stock HttpTransport is never used: it drops events when its queue of 100 is
+full and on 429 (reference peers-and-sdk.md §3.1).
 """
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
-
-from sentry_sdk.envelope import Envelope, Item, PayloadRef
 
 from core.mapping import format_timestamp
 
@@ -31,12 +31,17 @@ ACCEPTED = Attempt(status=200)
 
 
 def build_envelope(event_id: str, payload: bytes, sent_at: datetime) -> bytes:
-    """An envelope with one event item; `sent_at` is refreshed on every attempt."""
-    envelope = Envelope(headers={"event_id": event_id, "sent_at": format_timestamp(sent_at)})
-    envelope.add_item(
-        Item(payload=PayloadRef(bytes=payload), type="event", content_type="application/json")
+    """An envelope with one event item; `sent_at` is refreshed on every attempt. `event_id` is
+    32 hex digits and the timestamp plain ASCII: neither needs JSON escaping."""
+    return b"".join(
+        (
+            b'{"event_id":"%s","sent_at":"%s"}\n'
+            % (event_id.encode(), format_timestamp(sent_at).encode()),
+            b'{"type":"event","content_type":"application/json","length":%d}\n' % len(payload),
+            payload,
+            b"\n",
+        )
     )
-    return envelope.serialize()
 
 
 class Transport(ABC):

@@ -8,7 +8,9 @@ and one of 1,000,000 visitors, then measures, each figure the median of RUNS run
       1,000,000-visitor dump;
   (d) sending to a loopback sink (its own process): events/s and delivered/sent for the tool,
       for a bare loop of 4 threads posting pre-built gzip envelopes over keep-alive connections
-      (the transport ceiling), and for a straightforward script using sentry-sdk's stock client.
+      (the transport ceiling, with the tool's own HTTP connection class), for the same loop
+      with urllib3 (for reference), and for a straightforward script using sentry-sdk's stock
+      client.
 Prints a table and writes tests/bench/out/results.json.
 """
 
@@ -23,6 +25,7 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -123,17 +126,65 @@ class Sink:
         return self._call("GET", "/__stats")
 
 
-def bare_post(sink: Sink, events: list[bytes]) -> tuple[float, int]:
-    """4 threads posting pre-built gzip envelopes over keep-alive (TCP_NODELAY) connections."""
+def prebuilt_bodies(events: list[bytes]) -> list[bytes]:
+    """The gzip envelopes the tool would post for these events."""
     from datetime import UTC, datetime
 
     from core.transport import build_envelope
 
     now = datetime.now(UTC)
-    bodies = [
+    return [
         gzip.compress(build_envelope(json.loads(e)["event_id"], e, now), compresslevel=1, mtime=0)
         for e in events
     ]
+
+
+AUTH = f"Sentry sentry_key={KEY}, sentry_version=7"
+
+
+def four_threads(bodies: list[bytes], post: Callable[[Any, bytes], None], open_: Any) -> float:
+    """Events/s of 4 threads, each with a connection of its own, posting every body once."""
+    work: queue.Queue[bytes | None] = queue.Queue()
+    for body in bodies:
+        work.put(body)
+    for _ in range(4):
+        work.put(None)
+
+    def run() -> None:
+        connection = open_()
+        while (body := work.get()) is not None:
+            post(connection, body)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return len(bodies) / (time.perf_counter() - started)
+
+
+def bare_post(sink: Sink, bodies: list[bytes]) -> tuple[float, int]:
+    """(d) the transport ceiling: 4 threads posting pre-built gzip envelopes with the tool's
+    own HTTP/1.1 connection class (keep-alive, TCP_NODELAY), nothing else per event."""
+    from core.http import Connection, Endpoint
+
+    endpoint = Endpoint.from_url(f"http://127.0.0.1:{sink.port}/api/1/envelope/")
+    head = (
+        f"POST /api/1/envelope/ HTTP/1.1\r\nHost: 127.0.0.1:{sink.port}\r\n"
+        "Content-Type: application/x-sentry-envelope\r\nContent-Encoding: gzip\r\n"
+        f"X-Sentry-Auth: {AUTH}\r\nContent-Length: "
+    ).encode()
+
+    def post(connection: Connection, body: bytes) -> None:
+        connection.post(head + b"%d\r\n\r\n" % len(body), body)
+
+    rate = four_threads(bodies, post, lambda: Connection(endpoint, None))
+    return rate, sink.stats()["unique"]
+
+
+def urllib3_post(sink: Sink, bodies: list[bytes]) -> tuple[float, int]:
+    """(d) for reference: the same bare loop with urllib3, a common Python HTTP client."""
     pool = urllib3.HTTPConnectionPool(
         "127.0.0.1",
         sink.port,
@@ -145,26 +196,14 @@ def bare_post(sink: Sink, events: list[bytes]) -> tuple[float, int]:
     headers = {
         "Content-Type": "application/x-sentry-envelope",
         "Content-Encoding": "gzip",
-        "X-Sentry-Auth": f"Sentry sentry_key={KEY}, sentry_version=7",
+        "X-Sentry-Auth": AUTH,
     }
-    work: queue.Queue[bytes | None] = queue.Queue()
-    for body in bodies:
-        work.put(body)
-    for _ in range(4):
-        work.put(None)
 
-    def post() -> None:
-        while (body := work.get()) is not None:
-            pool.urlopen("POST", "/api/1/envelope/", body=body, headers=headers)
+    def post(_: None, body: bytes) -> None:
+        pool.urlopen("POST", "/api/1/envelope/", body=body, headers=headers)
 
-    threads = [threading.Thread(target=post) for _ in range(4)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    return len(bodies) / elapsed, sink.stats()["unique"]
+    rate = four_threads(bodies, post, lambda: None)
+    return rate, sink.stats()["unique"]
 
 
 STOCK_SCRIPT = """
@@ -229,8 +268,9 @@ def main() -> None:
     sentry_events = OUT / f"errors-{SEND_EVENTS}.sentry.jsonl"
     run_tool([str(errors), "--dry-run", "--output", str(sentry_events)])
     payloads = sentry_events.read_bytes().splitlines()
+    bodies = prebuilt_bodies(payloads)
     with Sink() as sink:
-        tool, bare, stock = [], [], []
+        tool, bare, pooled, stock = [], [], [], []
         for _ in range(RUNS):
             sink.reset()
             _, _, report = run_tool(
@@ -240,7 +280,9 @@ def main() -> None:
             rate = report["outcomes"].get("sent", 0) / report["duration_s"]
             tool.append((rate, sink.stats()["unique"]))
             sink.reset()
-            bare.append(bare_post(sink, payloads))
+            bare.append(bare_post(sink, bodies))
+            sink.reset()
+            pooled.append(urllib3_post(sink, bodies))
             sink.reset()
             stock.append(stock_client(sink, sentry_events, len(payloads)))
     sent = len(payloads)
@@ -250,10 +292,13 @@ def main() -> None:
         tool_delivered=min(d for _, d in tool),
         bare_post_per_s=median([r for r, _ in bare]),
         bare_delivered=min(d for _, d in bare),
+        urllib3_post_per_s=median([r for r, _ in pooled]),
+        urllib3_delivered=min(d for _, d in pooled),
         stock_send_per_s=median([r for r, _ in stock]),
         stock_delivered=median([d for _, d in stock]),
     )
     results["tool_send_ratio"] = results["tool_send_per_s"] / results["bare_post_per_s"]
+    results["tool_vs_urllib3"] = results["tool_send_per_s"] / results["urllib3_post_per_s"]
     (OUT / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     print_table(results)
 
@@ -286,7 +331,13 @@ def print_table(r: dict[str, Any]) -> None:
         (
             "    bare 4-thread gzip poster",
             f"{r['bare_post_per_s']:,.0f} events/s",
-            f"{r['bare_delivered']:,}/{r['send_events']:,} delivered",
+            f"{r['bare_delivered']:,}/{r['send_events']:,} delivered (the ceiling)",
+        ),
+        (
+            "    same loop with urllib3",
+            f"{r['urllib3_post_per_s']:,.0f} events/s",
+            f"{r['urllib3_delivered']:,}/{r['send_events']:,} delivered, "
+            f"tool = {r['tool_vs_urllib3']:.0%} of it",
         ),
         (
             "    sentry-sdk stock client",
