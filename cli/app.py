@@ -180,7 +180,9 @@ def replay(
     no_state: Annotated[
         bool, typer.Option("--no-state", help="Keep no state: a re-run sends everything again.")
     ] = False,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="Concurrent HTTP senders.")] = 4,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Concurrent HTTP requests to Sentry.")
+    ] = 4,
     rate: Annotated[
         float | None, typer.Option(min=0.001, help="At most N events per second.")
     ] = None,

@@ -1,7 +1,7 @@
 """Senders: hand prepared events to a Transport and report back what became of each.
 
-`SyncSender` runs in the caller's thread (dry-run's recording transport). `ThreadedSender`
-(core/workers.py) runs `--workers` HTTP senders with retries and rate-limit waits.
+`SyncSender` sends through a Transport at once (dry-run's recording transport). `LoopSender`
+(core/workers.py) keeps `--workers` HTTP requests in flight, with retries and rate-limit waits.
 """
 
 from collections.abc import Callable
@@ -58,7 +58,7 @@ class Sender(Protocol):
 
 
 class SyncSender:
-    """Sends in the caller's thread, one attempt per job: for the recording transport."""
+    """Sends at once, one attempt per job: for the recording transport."""
 
     def __init__(self, transport: Transport, clock: Callable[[], datetime] | None = None) -> None:
         self.transport = transport

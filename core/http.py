@@ -1,27 +1,24 @@
-"""HttpTransport: one POST of one gzip envelope to Sentry's envelope endpoint.
+"""HTTP/1.1 to Sentry's envelope endpoint: requests, keep-alive connections, answers.
 
-A small HTTP/1.1 client of our own, because the request is always the same shape and the client
-is the hot path of a real send: urllib3 spends about 190 µs of interpreter time per request
-(measured by `make bench` against a loopback sink), this client about 25 µs. It keeps one
-keep-alive connection per sender thread (TLS through the standard `ssl` module, verified against
-the system's CA store as urllib3 does), sets TCP_NODELAY (Nagle's algorithm stalls small
-keep-alive requests: reference peers-and-sdk.md §3.1), writes each request with one `sendall`,
-and reads only what the sender needs: the status, `Retry-After` and `X-Sentry-Rate-Limits`. The
-body is consumed (Content-Length, chunked, or up to the close) so the connection can be reused.
-A connection the server closed while idle is noticed before reuse and replaced.
-
-sentry-sdk supplies the DSN parsing and the X-Sentry-Auth header. There are no retries here:
-the sender decides (core/workers.py).
+A small client of our own, because every request has the same shape and sending is the hot path
+of a real run: urllib3 spends about 190 µs of interpreter time per request against the loopback
+sink of `make bench`, this client about 25 µs. A connection sets TCP_NODELAY (Nagle's algorithm
+stalls small keep-alive requests: reference peers-and-sdk.md §3.1), speaks TLS through the
+standard `ssl` module verified against the system's CA store (as urllib3 does), writes each
+request with one `sendall` and reads the answer incrementally (`feed`), so the sender can drive
+many connections from one thread. Only what the sender needs is kept of an answer: the status,
+`Retry-After` and `X-Sentry-Rate-Limits`; the body is framed (Content-Length, chunked, or up to
+the close) so the connection can be reused. sentry-sdk supplies the DSN parsing and the
+X-Sentry-Auth header. There are no retries here: the sender decides (core/workers.py).
 """
 
 import contextlib
-import gzip
 import re
 import select
 import socket
 import ssl
-import threading
 import time
+import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -30,13 +27,14 @@ from sentry_sdk.consts import EndpointType
 from sentry_sdk.utils import Dsn
 
 from core import __version__
-from core.ratelimit import parse_retry_after
-from core.transport import Attempt, Transport, build_envelope
+from core.transport import build_envelope
 
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 30.0
 GZIP_LEVEL = 1  # envelopes are small; speed matters more than the last few bytes
-MAX_HEAD = 64 * 1024  # status line and headers of one response
+GZIP_WBITS = 31  # a gzip header and trailer around a 32 KiB-window deflate stream
+IDLE_CHECK_AFTER = 1.0  # seconds idle before a connection is checked for a server-side close
+MAX_HEAD = 64 * 1024  # status line and headers of one answer; a chunk-size line
 RECV_SIZE = 65536
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _LINE_END = re.compile(rb"\r?\n")
@@ -52,6 +50,7 @@ class Response:
 
     status: int
     headers: dict[str, str]
+    keep_alive: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,108 +80,48 @@ class Endpoint:
         return host if self.port == default else f"{host}:{self.port}"
 
 
-class Connection:
-    """One keep-alive HTTP/1.1 connection, used by one thread at a time."""
+def parse_response(buffer: bytes, eof: bool) -> Response | None:
+    """The answer in `buffer` once it is complete, None while more bytes are needed; `eof`: the
+    server closed the connection after these bytes. Raises ProtocolError for anything else."""
+    position = 0
+    while True:  # 1xx answers come before the real one (we never send Expect, but still)
+        end = _HEAD_END.search(buffer, position)
+        if end is None:
+            if len(buffer) - position > MAX_HEAD:
+                raise ProtocolError("response headers too long")
+            _need_more(eof, "the server closed the connection before answering")
+            return None
+        lines = _LINE_END.split(buffer[position : end.start()])
+        position = end.end()
+        version, status = _status_line(lines[0])
+        if not 100 <= status < 200 or status == 101:
+            break
+    headers = _headers(lines[1:])
+    connection = headers.get("connection", "").lower()
+    keep_alive = "keep-alive" in connection if version == "HTTP/1.0" else "close" not in connection
+    if status in (101, 204, 304):
+        body_end: int | None = position
+    elif "chunked" in headers.get("transfer-encoding", "").lower():
+        body_end = _chunked_end(buffer, position)
+    elif "content-length" in headers:
+        length = _content_length(headers["content-length"])
+        body_end = position + length if len(buffer) - position >= length else None
+    elif eof:  # the body ran until the close
+        body_end, keep_alive = len(buffer), False
+    else:
+        return None
+    if body_end is None:
+        _need_more(eof, "the server closed the connection in the middle of an answer")
+        return None
+    if len(buffer) > body_end:
+        raise ProtocolError("more bytes than the response announced")
+    return Response(status, headers, keep_alive and not eof)
 
-    def __init__(self, endpoint: Endpoint, tls: ssl.SSLContext | None) -> None:
-        sock = socket.create_connection((endpoint.host, endpoint.port), timeout=CONNECT_TIMEOUT)
-        try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            if tls is not None:
-                sock = tls.wrap_socket(sock, server_hostname=endpoint.host)
-            sock.settimeout(READ_TIMEOUT)
-        except BaseException:
-            sock.close()
-            raise
-        self.sock = sock
-        self.reusable = True
 
-    def dropped(self) -> bool:
-        """True when the server closed the idle connection (or sent something unasked)."""
-        poller = select.poll()
-        poller.register(self.sock, select.POLLIN | select.POLLERR | select.POLLHUP)
-        return bool(poller.poll(0))
-
-    def post(self, head: bytes, body: bytes) -> Response:
-        """Send one request (head ends with the blank line) and read its answer."""
-        self.sock.sendall(head + body)
-        return self._read_response()
-
-    def close(self) -> None:
-        """Close the socket; never raises."""
-        self.reusable = False
-        with contextlib.suppress(OSError):
-            self.sock.close()
-
-    def _recv(self) -> bytes:
-        data = self.sock.recv(RECV_SIZE)
-        if not data:
-            raise ProtocolError("the server closed the connection before answering")
-        return data
-
-    def _read_response(self) -> Response:
-        buffer = b""
-        while True:  # skip 1xx answers (we never send Expect, but a server may still)
-            while (end := _HEAD_END.search(buffer)) is None:
-                if len(buffer) > MAX_HEAD:
-                    raise ProtocolError("response headers too long")
-                buffer += self._recv()
-            lines = _LINE_END.split(buffer[: end.start()])
-            buffer = buffer[end.end() :]
-            version, status = _status_line(lines[0])
-            if not 100 <= status < 200 or status == 101:
-                break
-        headers = _headers(lines[1:])
-        connection = headers.get("connection", "").lower()
-        if version == "HTTP/1.0":
-            self.reusable = "keep-alive" in connection
-        elif "close" in connection:
-            self.reusable = False
-        if status in (204, 304):
-            leftover = buffer
-        elif "chunked" in headers.get("transfer-encoding", "").lower():
-            leftover = self._skip_chunked(buffer)
-        elif "content-length" in headers:
-            leftover = self._skip_exactly(buffer, _content_length(headers["content-length"]))
-        else:  # the body runs until the server closes the connection
-            self.reusable = False
-            leftover = b""
-        if leftover:
-            raise ProtocolError("more bytes than the response announced")
-        return Response(status, headers)
-
-    def _skip_exactly(self, buffer: bytes, length: int) -> bytes:
-        while len(buffer) < length:
-            buffer += self._recv()
-        return buffer[length:]
-
-    def _skip_chunked(self, buffer: bytes) -> bytes:
-        while True:
-            while (end := _LINE_END.search(buffer)) is None:
-                if len(buffer) > MAX_HEAD:
-                    raise ProtocolError("chunk size line too long")
-                buffer += self._recv()
-            size_text = buffer[: end.start()].split(b";", 1)[0].strip()
-            try:
-                size = int(size_text, 16)
-            except ValueError:
-                raise ProtocolError(f"bad chunk size {size_text[:20]!r}") from None
-            buffer = buffer[end.end() :]
-            if size == 0:  # trailers, then the blank line that ends the message
-                while True:
-                    while (end := _LINE_END.search(buffer)) is None:
-                        if len(buffer) > MAX_HEAD:
-                            raise ProtocolError("trailers too long")
-                        buffer += self._recv()
-                    line, buffer = buffer[: end.start()], buffer[end.end() :]
-                    if not line:
-                        return buffer
-            buffer = self._skip_exactly(buffer, size)
-            while (end := _LINE_END.match(buffer)) is None:
-                if len(buffer) >= 2:
-                    raise ProtocolError("chunk not followed by a line end")
-                buffer += self._recv()
-            buffer = buffer[end.end() :]
+def _need_more(eof: bool, problem: str) -> None:
+    """More bytes are needed: an error when none will come."""
+    if eof:
+        raise ProtocolError(problem)
 
 
 def _status_line(line: bytes) -> tuple[str, int]:
@@ -212,15 +151,113 @@ def _content_length(value: str) -> int:
     return int(length)
 
 
-class HttpTransport(Transport):
-    """Posts envelopes to the DSN's project; idle keep-alive connections are shared."""
+def _chunked_end(buffer: bytes, position: int) -> int | None:
+    """Where a chunked body that starts at `position` ends, None when it is not all here."""
+    while True:
+        end = _LINE_END.search(buffer, position)
+        if end is None:
+            if len(buffer) - position > MAX_HEAD:
+                raise ProtocolError("chunk size line too long")
+            return None
+        size_text = buffer[position : end.start()].split(b";", 1)[0].strip()
+        try:
+            size = int(size_text, 16)
+        except ValueError:
+            raise ProtocolError(f"bad chunk size {size_text[:20]!r}") from None
+        position = end.end()
+        if size == 0:  # trailers, then the blank line that ends the message
+            while (end := _LINE_END.search(buffer, position)) is not None:
+                blank = end.start() == position
+                position = end.end()
+                if blank:
+                    return position
+            return None
+        position += size
+        tail = buffer[position : position + 2]
+        if tail.startswith(b"\n"):
+            position += 1
+        elif tail == b"\r\n":
+            position += 2
+        elif tail in (b"", b"\r"):
+            return None
+        else:
+            raise ProtocolError("chunk not followed by a line end")
 
-    def __init__(self, dsn: str, *, connections: int) -> None:
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection carrying one request at a time."""
+
+    def __init__(self, endpoint: Endpoint, tls: ssl.SSLContext | None) -> None:
+        sock = socket.create_connection((endpoint.host, endpoint.port), timeout=CONNECT_TIMEOUT)
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if tls is not None:
+                sock = tls.wrap_socket(sock, server_hostname=endpoint.host)
+            sock.settimeout(READ_TIMEOUT)
+        except BaseException:
+            sock.close()
+            raise
+        self.sock = sock
+        self.reusable = True
+        self.idle_since = time.monotonic()
+        self._buffer = b""
+
+    def fileno(self) -> int:
+        """The socket's descriptor, for poll."""
+        return self.sock.fileno()
+
+    def dropped(self) -> bool:
+        """True when the server closed the idle connection (or sent something unasked).
+        Checked only after IDLE_CHECK_AFTER seconds idle: servers close idle keep-alive
+        connections after seconds, not milliseconds."""
+        if time.monotonic() - self.idle_since < IDLE_CHECK_AFTER:
+            return False
+        poller = select.poll()
+        poller.register(self.sock, select.POLLIN | select.POLLERR | select.POLLHUP)
+        return bool(poller.poll(0))
+
+    def start(self, request: bytes) -> None:
+        """Write one whole request."""
+        self._buffer = b""
+        self.sock.sendall(request)
+
+    def feed(self) -> Response | None:
+        """Read what has arrived (the socket is readable); the answer once it is complete."""
+        data = self.sock.recv(RECV_SIZE)
+        if isinstance(self.sock, ssl.SSLSocket):  # decrypted bytes poll cannot see
+            while pending := self.sock.pending():
+                data += self.sock.recv(pending)
+        self._buffer += data
+        response = parse_response(self._buffer, eof=not data)
+        if response is not None:
+            self._buffer = b""
+            self.reusable = response.keep_alive
+            self.idle_since = time.monotonic()
+        return response
+
+    def post(self, request: bytes) -> Response:
+        """Write a request and wait for its answer (blocking; the bench's bare poster)."""
+        self.start(request)
+        while (response := self.feed()) is None:
+            pass
+        return response
+
+    def close(self) -> None:
+        """Close the socket; never raises."""
+        self.reusable = False
+        with contextlib.suppress(OSError):
+            self.sock.close()
+
+
+class EnvelopeClient:
+    """Requests to one DSN's envelope endpoint, and connections to it."""
+
+    def __init__(self, dsn: str) -> None:
         auth = Dsn(dsn).to_auth(f"rudder-sentry/{__version__}")
-        self.url = auth.get_api_url(EndpointType.ENVELOPE)
-        self.endpoint = Endpoint.from_url(self.url)
-        self.tls = ssl.create_default_context() if self.endpoint.scheme == "https" else None
-        if self.tls is not None:
+        self.endpoint = Endpoint.from_url(auth.get_api_url(EndpointType.ENVELOPE))
+        self.tls: ssl.SSLContext | None = None
+        if self.endpoint.scheme == "https":
+            self.tls = ssl.create_default_context()
             self.tls.set_alpn_protocols(["http/1.1"])
         self.head = (
             f"POST {self.endpoint.target} HTTP/1.1\r\n"
@@ -231,52 +268,12 @@ class HttpTransport(Transport):
             f"User-Agent: rudder-sentry/{__version__}\r\n"
             "Content-Length: "
         ).encode("latin-1")
-        self.connections = connections  # at most this many idle connections are kept
-        self._idle: list[Connection] = []
-        self._lock = threading.Lock()
 
-    def send(self, event_id: str, payload: bytes, sent_at: datetime) -> Attempt:
-        """POST once; network and protocol errors come back as status 0."""
-        envelope = build_envelope(event_id, payload, sent_at)
-        body = gzip.compress(envelope, compresslevel=GZIP_LEVEL, mtime=0)
-        head = self.head + b"%d\r\n\r\n" % len(body)
-        connection = None
-        try:
-            connection = self._connection()
-            response = connection.post(head, body)
-        except (OSError, ProtocolError):
-            if connection is not None:
-                connection.close()
-            return Attempt(status=0)
-        self._release(connection)
-        return Attempt(
-            status=response.status,
-            retry_after=parse_retry_after(response.headers.get("retry-after"), time.time()),
-            rate_limits=response.headers.get("x-sentry-rate-limits"),
-        )
+    def request(self, event_id: str, payload: bytes, sent_at: datetime) -> bytes:
+        """The whole POST of one event: headers and the gzip envelope stamped `sent_at`."""
+        body = zlib.compress(build_envelope(event_id, payload, sent_at), GZIP_LEVEL, GZIP_WBITS)
+        return b"%s%d\r\n\r\n%s" % (self.head, len(body), body)
 
-    def _connection(self) -> Connection:
-        while True:
-            with self._lock:
-                connection = self._idle.pop() if self._idle else None
-            if connection is None:
-                return Connection(self.endpoint, self.tls)
-            if connection.dropped():
-                connection.close()
-                continue
-            return connection
-
-    def _release(self, connection: Connection) -> None:
-        if connection.reusable:
-            with self._lock:
-                if len(self._idle) < self.connections:
-                    self._idle.append(connection)
-                    return
-        connection.close()
-
-    def close(self) -> None:
-        """Close the idle connections."""
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for connection in idle:
-            connection.close()
+    def connect(self) -> Connection:
+        """A new connection (raises OSError when the server cannot be reached)."""
+        return Connection(self.endpoint, self.tls)

@@ -5,7 +5,6 @@ is `retry_after:categories:scope:reason_code[:namespaces], ...`; an empty catego
 every category; the header may come with any status. A bare 429 blocks everything for 60 s.
 """
 
-import threading
 from collections.abc import Iterator
 from email.utils import parsedate_to_datetime
 
@@ -52,11 +51,10 @@ def backoff_delay(attempt: int, jitter: float, *, base: float = 0.5, cap: float 
 
 
 class RateLimits:
-    """Deadlines per category, shared by the sender threads (keeps the maximum on overlap)."""
+    """Deadlines per category (keeps the maximum on overlap)."""
 
     def __init__(self) -> None:
         self._until: dict[str, float] = {}
-        self._lock = threading.Lock()
 
     def update(
         self, status: int, retry_after: float | None, header: str | None, now: float
@@ -66,36 +64,29 @@ class RateLimits:
         if not limits and status == 429:
             seconds = retry_after if retry_after is not None else DEFAULT_RETRY_AFTER
             limits = [(seconds, frozenset({""}))]
-        with self._lock:
-            for seconds, categories in limits:
-                for category in categories:
-                    deadline = now + seconds
-                    if deadline > self._until.get(category, 0.0):
-                        self._until[category] = deadline
+        for seconds, categories in limits:
+            for category in categories:
+                deadline = now + seconds
+                if deadline > self._until.get(category, 0.0):
+                    self._until[category] = deadline
 
     def wait_time(self, now: float, categories: frozenset[str] = EVENT_CATEGORIES) -> float:
         """Seconds until an event of `categories` may be sent (0 when not limited)."""
-        with self._lock:
-            deadline = max(
-                (self._until.get(c, 0.0) for c in (*categories, "")),
-                default=0.0,
-            )
+        deadline = max((self._until.get(c, 0.0) for c in (*categories, "")), default=0.0)
         return max(0.0, deadline - now)
 
 
 class Pacer:
-    """--rate N: at most N sends per second across all threads (evenly spaced slots)."""
+    """--rate N: at most N sends per second (evenly spaced slots)."""
 
     def __init__(self, rate: float | None) -> None:
         self._interval = 1.0 / rate if rate else 0.0
         self._next = 0.0
-        self._lock = threading.Lock()
 
     def reserve(self, now: float) -> float:
         """Book the next slot; returns how long the caller must wait for it."""
         if not self._interval:
             return 0.0
-        with self._lock:
-            slot = max(now, self._next)
-            self._next = slot + self._interval
+        slot = max(now, self._next)
+        self._next = slot + self._interval
         return slot - now

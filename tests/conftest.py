@@ -1,11 +1,13 @@
 """Shared helpers: vector loading and small dump files."""
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.scripted import Script, ScriptedServer
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parent.parent
@@ -42,3 +44,18 @@ def write_dump(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[..., ScriptedServer]]:
+    """Start scripted HTTP servers (tests/scripted.py), closed after the test."""
+    servers: list[ScriptedServer] = []
+
+    def start(script: Script, **kwargs: object) -> ScriptedServer:
+        server = ScriptedServer(script, **kwargs)  # type: ignore[arg-type]
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()

@@ -1,117 +1,61 @@
-"""The HTTP/1.1 client of HttpTransport against scripted servers: every way an answer can be
-framed, connections closed under it, TLS, and the envelope format it posts."""
+"""The HTTP/1.1 client and the sender loop against scripted servers: every way an answer can be
+framed or cut, connections closed under it, TLS, and the envelope format posted."""
 
 import gzip
 import json
 import socket
 import ssl
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sentry_sdk.envelope import Envelope, Item, PayloadRef
 
-from core.http import Endpoint, HttpTransport
+from core import http
+from core.http import Endpoint, EnvelopeClient, ProtocolError, parse_response
 from core.transport import build_envelope
+from tests.scripted import KEY, ScriptedServer, always
 
-KEY = "0123456789abcdef0123456789abcdef"
 EVENT_ID = "ab" * 16
 PAYLOAD = json.dumps({"event_id": EVENT_ID, "message": "m"}).encode()
 WHEN = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
 
-# An answer for one request: the bytes to write and whether to close the connection after.
-Script = Callable[[int], tuple[bytes, bool]]
 
+class Transport:
+    """One attempt at a time through EnvelopeClient connections, kept alive between sends as
+    the sender keeps them: (status, retry-after, rate limits), status 0 for a network error."""
 
-class ScriptedServer:
-    """Reads whole requests (head + Content-Length body) and writes scripted answers, in
-    pieces of `chunk` bytes to split them across TCP segments."""
+    def __init__(self, dsn: str) -> None:
+        self.client = EnvelopeClient(dsn)
+        self.idle: list[Any] = []
 
-    def __init__(self, script: Script, *, chunk: int = 0, tls: ssl.SSLContext | None = None):
-        self.script = script
-        self.chunk = chunk
-        self.tls = tls
-        self.requests: list[tuple[bytes, bytes]] = []
-        self.connections = 0
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.dsn = f"{'https' if tls else 'http'}://{KEY}@localhost:{self.port}/1"
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                sock, _ = self.listener.accept()
-            except OSError:
-                return
-            self.connections += 1
-            threading.Thread(target=self._connection, args=(sock,), daemon=True).start()
-
-    def _connection(self, sock: socket.socket) -> None:
+    def send(self) -> tuple[int, str | None, str | None]:
         try:
-            if self.tls is not None:
-                sock = self.tls.wrap_socket(sock, server_side=True)
-            stream = sock.makefile("rb")
-            while True:
-                head = b""
-                while not head.endswith(b"\r\n\r\n"):
-                    line = stream.readline()
-                    if not line:
-                        return
-                    head += line
-                length = next(
-                    int(line.split(b":")[1])
-                    for line in head.split(b"\r\n")
-                    if line.lower().startswith(b"content-length:")
-                )
-                body = stream.read(length)
-                self.requests.append((head, body))
-                answer, close = self.script(len(self.requests))
-                if self.chunk:
-                    for start in range(0, len(answer), self.chunk):
-                        sock.sendall(answer[start : start + self.chunk])
-                else:
-                    sock.sendall(answer)
-                if close:
-                    return
-        except (OSError, ssl.SSLError):
-            return
-        finally:
-            sock.close()
-
-    def close(self) -> None:
-        self.listener.close()
+            connection = self.idle.pop() if self.idle else self.client.connect()
+            if connection.dropped():
+                connection.close()
+                connection = self.client.connect()
+            response = connection.post(self.client.request(EVENT_ID, PAYLOAD, WHEN))
+        except (OSError, ProtocolError):
+            return (0, None, None)
+        if connection.reusable:
+            self.idle.append(connection)
+        else:
+            connection.close()
+        return (
+            response.status,
+            response.headers.get("retry-after"),
+            response.headers.get("x-sentry-rate-limits"),
+        )
 
 
-@pytest.fixture
-def serve() -> Iterator[Callable[..., ScriptedServer]]:
-    servers: list[ScriptedServer] = []
-
-    def start(script: Script, **kwargs: object) -> ScriptedServer:
-        server = ScriptedServer(script, **kwargs)  # type: ignore[arg-type]
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.close()
-
-
-def always(answer: bytes, close: bool = False) -> Script:
-    return lambda _: (answer, close)
-
-
-def send(transport: HttpTransport, times: int = 1) -> list[tuple[int, float | None, str | None]]:
-    results = []
-    for _ in range(times):
-        attempt = transport.send(EVENT_ID, PAYLOAD, WHEN)
-        results.append((attempt.status, attempt.retry_after, attempt.rate_limits))
-    return results
+def send(transport: Transport, times: int = 1) -> list[tuple[int, str | None, str | None]]:
+    return [transport.send() for _ in range(times)]
 
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
@@ -135,11 +79,42 @@ def test_framed_answers_keep_the_connection(
     serve: Callable[..., ScriptedServer], answer: bytes, chunk: int
 ) -> None:
     server = serve(always(answer), chunk=chunk)
-    transport = HttpTransport(server.dsn, connections=1)
+    transport = Transport(server.dsn)
     expected = 204 if b" 204 " in answer else 200
     assert [status for status, _, _ in send(transport, 3)] == [expected] * 3
     assert server.connections == 1
-    transport.close()
+
+
+FRAMED = [
+    OK,
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;ext=1\r\n{}\r\n0\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\n{\n1\r\n}\r\n0\r\nX: 1\r\n\r\n",
+    b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 429 Too Many\r\nContent-Length: 0\r\n\r\n",
+    b"HTTP/1.1 204 No Content\r\n\r\n",
+]
+
+
+@pytest.mark.parametrize("answer", FRAMED)
+def test_an_answer_is_complete_only_with_its_last_byte(answer: bytes) -> None:
+    for cut in range(len(answer)):
+        assert parse_response(answer[:cut], eof=False) is None
+        with pytest.raises(ProtocolError):
+            parse_response(answer[:cut], eof=True)  # the server closed mid-answer
+    response = parse_response(answer, eof=False)
+    assert response is not None
+    assert response.keep_alive
+
+
+@given(st.binary(max_size=200))
+def test_any_bytes_parse_or_fail_cleanly(data: bytes) -> None:
+    for eof in (False, True):
+        try:
+            response = parse_response(data, eof)
+        except ProtocolError:
+            continue
+        if eof:  # nothing more will come: complete, or an error, never "wait"
+            assert response is not None
+        assert response is None or response.status >= 100
 
 
 @pytest.mark.parametrize(
@@ -154,7 +129,7 @@ def test_answers_that_end_the_connection_get_a_new_one(
     serve: Callable[..., ScriptedServer], answer: bytes, close: bool
 ) -> None:
     server = serve(always(answer, close))
-    transport = HttpTransport(server.dsn, connections=1)
+    transport = Transport(server.dsn)
     assert [status for status, _, _ in send(transport, 3)] == [200, 200, 200]
     assert server.connections == 3
 
@@ -162,7 +137,7 @@ def test_answers_that_end_the_connection_get_a_new_one(
 def test_http_1_0_keep_alive_is_honoured(serve: Callable[..., ScriptedServer]) -> None:
     answer = b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\n{}"
     server = serve(always(answer))
-    transport = HttpTransport(server.dsn, connections=1)
+    transport = Transport(server.dsn)
     assert [status for status, _, _ in send(transport, 2)] == [200, 200]
     assert server.connections == 1
 
@@ -176,16 +151,17 @@ def test_rate_limit_headers_are_read_and_repeats_joined(
         b"Content-Length: 0\r\n\r\n"
     )
     server = serve(always(answer))
-    transport = HttpTransport(server.dsn, connections=1)
-    assert send(transport) == [(429, 7.0, "60:transaction:key, 30:error:key")]
+    transport = Transport(server.dsn)
+    assert send(transport) == [(429, "7", "60:transaction:key, 30:error:key")]
 
 
 def test_a_connection_the_server_closed_while_idle_is_replaced(
-    serve: Callable[..., ScriptedServer],
+    serve: Callable[..., ScriptedServer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # the server answers, then closes: the next send must notice and reconnect, not fail
+    monkeypatch.setattr(http, "IDLE_CHECK_AFTER", 0.0)  # check even after 50 ms idle
     server = serve(always(OK, close=True))
-    transport = HttpTransport(server.dsn, connections=1)
+    transport = Transport(server.dsn)
     for _ in range(3):
         assert send(transport) == [(200, None, None)]
         threading.Event().wait(0.05)  # let the close arrive
@@ -209,20 +185,20 @@ def test_unreadable_answers_are_network_errors(
     serve: Callable[..., ScriptedServer], answer: bytes
 ) -> None:
     server = serve(always(answer, close=True))
-    transport = HttpTransport(server.dsn, connections=1)
+    transport = Transport(server.dsn)
     assert send(transport) == [(0, None, None)]
 
 
 def test_nobody_listening_is_a_network_error() -> None:
     with socket.create_server(("127.0.0.1", 0)) as probe:
         port = probe.getsockname()[1]
-    transport = HttpTransport(f"http://{KEY}@127.0.0.1:{port}/1", connections=1)
+    transport = Transport(f"http://{KEY}@127.0.0.1:{port}/1")
     assert send(transport) == [(0, None, None)]
 
 
 def test_the_request_is_a_gzip_envelope_with_auth(serve: Callable[..., ScriptedServer]) -> None:
     server = serve(always(OK))
-    transport = HttpTransport(server.dsn, connections=1)
+    transport = Transport(server.dsn)
     send(transport)
     head, body = server.requests[0]
     lines = head.decode().split("\r\n")
@@ -259,13 +235,13 @@ def test_tls_is_verified_against_the_trusted_authorities(
     authority.issue_cert("localhost").configure_cert(server_context)
     server = serve(always(OK), tls=server_context)
 
-    untrusted = HttpTransport(server.dsn, connections=1)  # the system's store lacks this CA
+    untrusted = Transport(server.dsn)  # the system's store lacks this CA
     assert send(untrusted) == [(0, None, None)]
 
     bundle = tmp_path / "ca.pem"
     authority.cert_pem.write_to_path(str(bundle))
     monkeypatch.setenv("SSL_CERT_FILE", str(bundle))  # OpenSSL's usual way to add a CA
-    trusted = HttpTransport(server.dsn, connections=1)
+    trusted = Transport(server.dsn)
     assert [status for status, _, _ in send(trusted, 2)] == [200, 200]
     assert server.connections == 2  # the refused handshake, then one kept-alive connection
 

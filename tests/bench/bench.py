@@ -150,10 +150,15 @@ def four_threads(bodies: list[bytes], post: Callable[[Any, bytes], None], open_:
     for _ in range(4):
         work.put(None)
 
+    errors: list[BaseException] = []
+
     def run() -> None:
-        connection = open_()
-        while (body := work.get()) is not None:
-            post(connection, body)
+        try:
+            connection = open_()
+            while (body := work.get()) is not None:
+                post(connection, body)
+        except BaseException as exc:  # the figure would be meaningless: fail the bench
+            errors.append(exc)
 
     threads = [threading.Thread(target=run) for _ in range(4)]
     started = time.perf_counter()
@@ -161,7 +166,10 @@ def four_threads(bodies: list[bytes], post: Callable[[Any, bytes], None], open_:
         thread.start()
     for thread in threads:
         thread.join()
-    return len(bodies) / (time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+    if errors:
+        raise RuntimeError(f"a posting thread failed: {errors[0]!r}")
+    return len(bodies) / elapsed
 
 
 def bare_post(sink: Sink, bodies: list[bytes]) -> tuple[float, int]:
@@ -176,10 +184,12 @@ def bare_post(sink: Sink, bodies: list[bytes]) -> tuple[float, int]:
         f"X-Sentry-Auth: {AUTH}\r\nContent-Length: "
     ).encode()
 
-    def post(connection: Connection, body: bytes) -> None:
-        connection.post(head + b"%d\r\n\r\n" % len(body), body)
+    requests = [b"%s%d\r\n\r\n%s" % (head, len(body), body) for body in bodies]
 
-    rate = four_threads(bodies, post, lambda: Connection(endpoint, None))
+    def post(connection: Connection, request: bytes) -> None:
+        connection.post(request)
+
+    rate = four_threads(requests, post, lambda: Connection(endpoint, None))
     return rate, sink.stats()["unique"]
 
 
