@@ -1,27 +1,47 @@
 """Compact per-visitor breadcrumbs: the memory bound of a replay (SPEC §10).
 
-Each breadcrumb is a fixed 13-byte record — timestamp (epoch seconds as a double, NaN when the
-event had none), category, id of its text — in a per-visitor ring buffer of at most
-`--breadcrumbs` records. Texts (page URLs, track names) repeat, so they are interned once in a
-table shared by all visitors. The table is bounded, by count (TEXT_LIMIT) and by size
-(TEXT_BUDGET characters): a text that does not fit is not kept (the breadcrumb keeps its time and
-category) and the report counts it.
+A visitor's breadcrumbs are a ring of at most `--breadcrumbs` fixed-size records in one bytes
+object, oldest at `head`. Each record holds the breadcrumb's time and a 32-bit word: its
+category in the top bit and the id of its text in the other 31. Texts (page URLs, track names)
+repeat, so they are interned once in a table shared by all visitors. The table is bounded, by
+count (TEXT_LIMIT) and by size (TEXT_BUDGET characters): a text that does not fit is not kept
+(the breadcrumb keeps its time and category) and the report counts it.
 
-Memory is therefore at most visitors * breadcrumbs * 13 B + TEXT_BUDGET, never O(events).
+Times are exact integers of microseconds since the epoch (None: the event had none). A ring is
+*compact* while every time is a whole millisecond within ±24 days of the visitor's first one, as
+browser SDK timestamps are: a 9-byte header (format, that first time in ms) and 8-byte records
+(time as an int32 offset in ms). The first time that does not fit turns the ring *wide*, once:
+a 1-byte header and 12-byte records (time as an int64 of µs). Nothing is rounded either way.
+
+Memory is therefore at most visitors * (breadcrumbs * 12 B + 9 B) + TEXT_BUDGET, and 8 B a
+breadcrumb in the usual case: never O(events).
 """
 
-import math
 import struct
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-RECORD = struct.Struct("<dBI")
-SIZE = RECORD.size  # 13 bytes
-NAVIGATION, TRACK = 0, 1
-NO_TEXT = 0xFFFFFFFF
-DROPPED_TEXT = 0xFFFFFFFE
-TEXT_LIMIT = 1_000_000
+NAVIGATION, TRACK = 0, 1 << 31  # the category bit, or-ed with the text id
+TEXT_ID_MASK = (1 << 31) - 1
+NO_TEXT = TEXT_ID_MASK
+DROPPED_TEXT = TEXT_ID_MASK - 1
+TEXT_LIMIT = 1_000_000  # far below DROPPED_TEXT
 TEXT_BUDGET = 64 * 1024 * 1024  # characters of interned text in all
+
+COMPACT, WIDE = 0, 1  # a ring's first byte
+COMPACT_HEADER = struct.Struct("<Bq")  # format, the base time in ms
+COMPACT_RECORD = struct.Struct("<iI")  # ms after the base (NO_MS: no time), word
+WIDE_RECORD = struct.Struct("<qI")  # µs since the epoch (NO_US: no time), word
+NO_MS = -(2**31)
+NO_US = -(2**63)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+Ring = bytes | bytearray
+
+
+def micros(moment: datetime) -> int:
+    """An aware datetime as exact microseconds since the epoch."""
+    return (moment - _EPOCH) // _MICROSECOND
 
 
 class TextTable:
@@ -58,29 +78,84 @@ class TextTable:
         return self.texts[text_id] if text_id < len(self.texts) else None
 
 
-def append(buffer: bytearray, head: int, limit: int, record: bytes) -> int:
-    """Add a record to a ring of `limit` records; returns the new head (the oldest record)."""
-    if len(buffer) < limit * SIZE:
-        buffer += record
-        return head
-    start = head * SIZE
-    buffer[start : start + SIZE] = record
-    return (head + 1) % limit
+def _compact_offset(base_ms: int, time_us: int | None) -> int | None:
+    """The compact record's time field for `time_us`, None when it does not fit."""
+    if time_us is None:
+        return NO_MS
+    ms, rest = divmod(time_us, 1000)
+    offset = ms - base_ms
+    return offset if rest == 0 and NO_MS < offset < 2**31 else None
 
 
-def materialize(buffer: bytearray, head: int, texts: TextTable) -> list[dict[str, Any]]:
+def new_ring(time_us: int | None, word: int) -> Ring:
+    """A ring holding one breadcrumb."""
+    if time_us is not None and time_us % 1000 == 0:
+        return COMPACT_HEADER.pack(COMPACT, time_us // 1000) + COMPACT_RECORD.pack(0, word)
+    if time_us is None:
+        return COMPACT_HEADER.pack(COMPACT, 0) + COMPACT_RECORD.pack(NO_MS, word)
+    return bytes((WIDE,)) + WIDE_RECORD.pack(time_us, word)
+
+
+def append(ring: Ring, head: int, limit: int, time_us: int | None, word: int) -> tuple[Ring, int]:
+    """Add a breadcrumb to a ring of at most `limit`; returns the ring and its new head (the
+    oldest record). A ring grows as exact-size bytes, and is overwritten in place once full."""
+    if ring[0] == COMPACT:
+        offset = _compact_offset(COMPACT_HEADER.unpack_from(ring)[1], time_us)
+        if offset is not None:
+            record = COMPACT_RECORD.pack(offset, word)
+            if len(ring) < COMPACT_HEADER.size + limit * COMPACT_RECORD.size:
+                return ring + record, head
+            return _overwrite(ring, head, limit, COMPACT_HEADER.size, record)
+        ring, head = _widen(ring, head), 0
+    record = WIDE_RECORD.pack(NO_US if time_us is None else time_us, word)
+    if len(ring) < 1 + limit * WIDE_RECORD.size:
+        return ring + record, head
+    return _overwrite(ring, head, limit, 1, record)
+
+
+def _overwrite(ring: Ring, head: int, limit: int, header: int, record: bytes) -> tuple[Ring, int]:
+    """Replace the oldest record of a full ring with `record`."""
+    if ring.__class__ is not bytearray:
+        ring = bytearray(ring)
+    start = header + head * len(record)
+    ring[start : start + len(record)] = record
+    return ring, (head + 1) % limit
+
+
+def _widen(ring: Ring, head: int) -> bytes:
+    """The same breadcrumbs, oldest first, as a wide ring."""
+    return bytes((WIDE,)) + b"".join(
+        WIDE_RECORD.pack(NO_US if time_us is None else time_us, word)
+        for time_us, word in records(ring, head)
+    )
+
+
+def records(ring: Ring, head: int) -> list[tuple[int | None, int]]:
+    """(time in µs or None, word) of every breadcrumb, oldest first."""
+    if ring[0] == COMPACT:
+        base_ms = COMPACT_HEADER.unpack_from(ring)[1]
+        stored = [
+            (None if offset == NO_MS else (base_ms + offset) * 1000, word)
+            for offset, word in COMPACT_RECORD.iter_unpack(ring[COMPACT_HEADER.size :])
+        ]
+    else:
+        stored = [
+            (None if time_us == NO_US else time_us, word)
+            for time_us, word in WIDE_RECORD.iter_unpack(ring[1:])
+        ]
+    return stored[head:] + stored[:head]
+
+
+def materialize(ring: Ring, head: int, texts: TextTable) -> list[dict[str, Any]]:
     """The Sentry breadcrumbs, oldest first."""
-    count = len(buffer) // SIZE
-    order = [(head + i) % count for i in range(count)] if count else []
     crumbs = []
-    for index in order:
-        timestamp, category, text_id = RECORD.unpack_from(buffer, index * SIZE)
-        text = texts.text(text_id)
+    for time_us, word in records(ring, head):
+        text = texts.text(word & TEXT_ID_MASK)
         crumb: dict[str, Any] = {"level": "info"}
-        if not math.isnan(timestamp):
-            moment = datetime.fromtimestamp(timestamp, UTC)
+        if time_us is not None:
+            moment = _EPOCH + timedelta(microseconds=time_us)
             crumb["timestamp"] = moment.isoformat(timespec="microseconds")[:-6] + "Z"
-        if category == NAVIGATION:
+        if word & TRACK == NAVIGATION:
             crumb.update(category="navigation", type="navigation")
             if text is not None:
                 crumb["data"] = {"to": text}

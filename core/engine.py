@@ -6,7 +6,6 @@ scope would hold per visitor (the current user and the last N breadcrumbs); it d
 """
 
 import hashlib
-import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -15,7 +14,7 @@ from typing import Any
 import orjson
 
 from core.config import DestinationConfig, compile_include_paths, compile_patterns
-from core.crumbs import NAVIGATION, RECORD, TRACK, TextTable, append, materialize
+from core.crumbs import NAVIGATION, TRACK, Ring, TextTable, append, materialize, micros, new_ring
 from core.eventfilter import (
     Semantics,
     destination_enabled,
@@ -79,16 +78,21 @@ _BREADCRUMB = _PLAIN[Outcome.BREADCRUMB]
 _NAVIGATION_TYPES = frozenset({"page", "screen"})
 
 
+SENT_IS_CURRENT = b""  # Visitor.sent: the last user sent is exactly the current one
+
+
 class Visitor:
     """What the browser's Sentry scope holds for one visitor, compactly: the user as its JSON
-    bytes, breadcrumbs as 13-byte records (core/crumbs.py)."""
+    bytes, breadcrumbs as a ring of 8- or 12-byte records (core/crumbs.py), and which user was
+    last sent: None (none yet), SENT_IS_CURRENT (the usual case: no copy kept), or the 16-byte
+    digest of that user's JSON once a later user was kept without being sent."""
 
-    __slots__ = ("crumbs", "head", "sent_digest", "user")
+    __slots__ = ("crumbs", "head", "sent", "user")
 
     def __init__(self) -> None:
         self.user: bytes | None = None
-        self.sent_digest: bytes | None = None
-        self.crumbs: bytearray | None = None
+        self.sent: bytes | None = None
+        self.crumbs: Ring | None = None
         self.head = 0
 
 
@@ -108,6 +112,15 @@ def visitor_key(event: dict[str, Any]) -> tuple[bool, str]:
 
 def _digest(user_json: bytes) -> bytes:
     return hashlib.blake2b(user_json, digest_size=16).digest()
+
+
+def _is_last_sent(visitor: Visitor) -> bool:
+    """Whether the visitor's current user is the one its last user-context event carried."""
+    sent = visitor.sent
+    if sent is SENT_IS_CURRENT:
+        return True
+    assert visitor.user is not None
+    return sent is not None and sent == _digest(visitor.user)
 
 
 class Engine:
@@ -204,11 +217,13 @@ class Engine:
         if limit <= 0:
             return
         visitor = self._visitor(event)
-        record = RECORD.pack(crumb_time(event), category, self.texts.id_of(text))
+        word = category | self.texts.id_of(text)
         if visitor.crumbs is None:
-            visitor.crumbs = bytearray(record)
+            visitor.crumbs = new_ring(crumb_time(event), word)
         else:
-            visitor.head = append(visitor.crumbs, visitor.head, limit, record)
+            visitor.crumbs, visitor.head = append(
+                visitor.crumbs, visitor.head, limit, crumb_time(event), word
+            )
 
     def _identify(self, record: Record, event: dict[str, Any]) -> Decision:
         try:
@@ -220,12 +235,18 @@ class Engine:
         visitor = self._visitor(event)
         # canonical (sorted) JSON: compact to keep, and what "the user changed" compares.
         # orjson's result holds a 4 KiB allocation whatever its length: keep an exact copy.
-        visitor.user = bytes(memoryview(orjson.dumps(user, option=orjson.OPT_SORT_KEYS)))
+        user_json = orjson.dumps(user, option=orjson.OPT_SORT_KEYS)
+        current = visitor.user
+        if current is None or user_json != current:
+            if visitor.sent is SENT_IS_CURRENT:
+                assert current is not None
+                visitor.sent = _digest(current)  # the user being replaced was the last sent
+            visitor.user = bytes(memoryview(user_json))
         mode = self.options.identify_events
         if mode is IdentifyMode.NONE:
             return self._decision(Outcome.USER_SET, _describe_user(user) if self.explain else "")
-        digest = _digest(visitor.user)
-        if mode is IdentifyMode.CHANGED and digest == visitor.sent_digest:
+        if mode is IdentifyMode.CHANGED and _is_last_sent(visitor):
+            visitor.sent = SENT_IS_CURRENT
             detail = _describe_user(user) if self.explain else ""
             return self._decision(Outcome.IDENTIFY_UNCHANGED, detail)
         sentry, timestamp = self._common(
@@ -234,9 +255,10 @@ class Engine:
         sentry.update(
             level="info", message="identify", fingerprint=list(IDENTIFY_FINGERPRINT), user=user
         )
-        decision = self._sendable(sentry, timestamp, "identify", _describe_user(user))
+        detail = _describe_user(user) if self.explain else ""
+        decision = self._sendable(sentry, timestamp, "identify", detail)
         if decision.sentry_event is not None:
-            visitor.sent_digest = digest
+            visitor.sent = SENT_IS_CURRENT
         return decision
 
     def _error(self, record: Record, event: dict[str, Any]) -> Decision:
@@ -255,7 +277,8 @@ class Engine:
             sentry["breadcrumbs"] = {
                 "values": materialize(visitor.crumbs, visitor.head, self.texts)
             }
-        return self._sendable(sentry, timestamp, "error", _describe_error(sentry))
+        detail = _describe_error(sentry) if self.explain else ""
+        return self._sendable(sentry, timestamp, "error", detail)
 
     def _common(
         self, record: Record, event: dict[str, Any], kind: str, tags: dict[str, str]
@@ -284,8 +307,8 @@ class Engine:
         return Decision(Outcome.WOULD_SEND, detail, sentry, kind, old)
 
 
-def crumb_time(event: dict[str, Any]) -> float:
-    """A breadcrumb's time in epoch seconds (NaN when no candidate parses)."""
+def crumb_time(event: dict[str, Any]) -> int | None:
+    """A breadcrumb's time in microseconds since the epoch (None when no candidate parses)."""
     value = event.get("originalTimestamp")
     if value.__class__ is str:
         try:
@@ -295,9 +318,9 @@ def crumb_time(event: dict[str, Any]) -> float:
         else:
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=UTC)
-            return moment.timestamp()
+            return micros(moment)
     fallback = event_time(event, None)
-    return fallback.timestamp() if fallback is not None else math.nan
+    return micros(fallback) if fallback is not None else None
 
 
 def _describe_user(user: dict[str, Any]) -> str:

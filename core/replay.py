@@ -279,7 +279,7 @@ class _Run:
             where=_where(record),
             record_type=record.type,
             message_id=_message_id(record.event),
-            detail=f"{decision.kind} {event_id}: {decision.detail}",
+            detail=f"{decision.kind} {event_id}: {decision.detail}" if self.explaining else "",
             older=decision.older_than_30_days,
         )
         self.sender.submit(job)

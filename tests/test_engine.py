@@ -239,6 +239,54 @@ def test_max_age_and_older_than_30_days() -> None:
     assert [d.outcome for d in limited] == [Outcome.TOO_OLD, Outcome.WOULD_SEND]
 
 
+def _identify_as(email: str, n: int, *, old: bool = False) -> dict[str, Any]:
+    event = ev("identify", A, n, context={"traits": {"email": email}})
+    if old:  # kept as the user, but too old to be sent
+        event["originalTimestamp"] = "2020-01-01T00:00:00Z"
+    return event
+
+
+@pytest.mark.parametrize(
+    ("sequence", "outcomes"),
+    [
+        # a user kept but not sent does not count as sent: back to the sent one is unchanged
+        (
+            [("a", False), ("b", True), ("a", False)],
+            [Outcome.WOULD_SEND, Outcome.TOO_OLD, Outcome.IDENTIFY_UNCHANGED],
+        ),
+        (
+            [("a", False), ("b", True), ("b", False), ("b", False), ("a", False)],
+            [
+                Outcome.WOULD_SEND,
+                Outcome.TOO_OLD,
+                Outcome.WOULD_SEND,
+                Outcome.IDENTIFY_UNCHANGED,
+                Outcome.WOULD_SEND,
+            ],
+        ),
+        (
+            [("a", True), ("a", False), ("a", False)],
+            [Outcome.TOO_OLD, Outcome.WOULD_SEND, Outcome.IDENTIFY_UNCHANGED],
+        ),
+        (
+            [("a", False), ("b", True), ("c", True), ("a", False), ("c", False)],
+            [
+                Outcome.WOULD_SEND,
+                Outcome.TOO_OLD,
+                Outcome.TOO_OLD,
+                Outcome.IDENTIFY_UNCHANGED,
+                Outcome.WOULD_SEND,
+            ],
+        ),
+    ],
+)
+def test_changed_means_changed_since_the_last_user_sent(
+    sequence: list[tuple[str, bool]], outcomes: list[Outcome]
+) -> None:
+    events = [_identify_as(f"{who}@x.org", n, old=old) for n, (who, old) in enumerate(sequence)]
+    assert [d.outcome for d in run(events, max_age_days=30)] == outcomes
+
+
 def test_too_old_identify_still_sets_the_user() -> None:
     identify = ev("identify", A, 1, userId="u1", context={"traits": {}})
     identify["originalTimestamp"] = "2020-01-01T00:00:00Z"
