@@ -19,7 +19,8 @@ breadcrumb in the usual case: never O(events).
 
 import struct
 from datetime import UTC, datetime, timedelta
-from typing import Any
+
+import orjson
 
 NAVIGATION, TRACK = 0, 1 << 31  # the category bit, or-ed with the text id
 TEXT_ID_MASK = (1 << 31) - 1
@@ -146,22 +147,38 @@ def records(ring: Ring, head: int) -> list[tuple[int | None, int]]:
     return stored[head:] + stored[:head]
 
 
-def materialize(ring: Ring, head: int, texts: TextTable) -> list[dict[str, Any]]:
-    """The Sentry breadcrumbs, oldest first."""
-    crumbs = []
+_DAY_US = 86_400 * 10**6
+_DAY_PREFIXES: dict[int, bytes] = {}  # "YYYY-MM-DDT" by day number; cleared when it gets big
+
+
+def iso_z(time_us: int) -> bytes:
+    """`datetime.isoformat(timespec="microseconds")` of an epoch time in UTC, with "Z"."""
+    day, rest = divmod(time_us, _DAY_US)
+    prefix = _DAY_PREFIXES.get(day)
+    if prefix is None:
+        if len(_DAY_PREFIXES) >= 10_000:
+            _DAY_PREFIXES.clear()
+        prefix = (_EPOCH + timedelta(days=day)).isoformat()[:11].encode()
+        _DAY_PREFIXES[day] = prefix
+    seconds, micro = divmod(rest, 1_000_000)
+    hours, seconds = divmod(seconds, 3600)
+    minutes, seconds = divmod(seconds, 60)
+    return b"%s%02d:%02d:%02d.%06dZ" % (prefix, hours, minutes, seconds, micro)
+
+
+def breadcrumbs_json(ring: Ring, head: int, texts: TextTable) -> bytes:
+    """The Sentry breadcrumbs, oldest first, as a JSON array: for each, `level`, `timestamp`
+    (when known), `category` and `type`, then `data.to` (navigation) or `message` (track)
+    when its text was kept."""
+    parts = []
     for time_us, word in records(ring, head):
         text = texts.text(word & TEXT_ID_MASK)
-        crumb: dict[str, Any] = {"level": "info"}
-        if time_us is not None:
-            moment = _EPOCH + timedelta(microseconds=time_us)
-            crumb["timestamp"] = moment.isoformat(timespec="microseconds")[:-6] + "Z"
+        stamp = b'"timestamp":"%s",' % iso_z(time_us) if time_us is not None else b""
         if word & TRACK == NAVIGATION:
-            crumb.update(category="navigation", type="navigation")
-            if text is not None:
-                crumb["data"] = {"to": text}
+            kind = b'"category":"navigation","type":"navigation"'
+            tail = b',"data":{"to":%s}' % orjson.dumps(text) if text is not None else b""
         else:
-            crumb.update(category="rudderstack.track", type="default")
-            if text is not None:
-                crumb["message"] = text
-        crumbs.append(crumb)
-    return crumbs
+            kind = b'"category":"rudderstack.track","type":"default"'
+            tail = b',"message":%s' % orjson.dumps(text) if text is not None else b""
+        parts.append(b'{"level":"info",%s%s%s}' % (stamp, kind, tail))
+    return b"[%s]" % b",".join(parts)

@@ -14,7 +14,16 @@ from typing import Any
 import orjson
 
 from core.config import DestinationConfig, compile_include_paths, compile_patterns
-from core.crumbs import NAVIGATION, TRACK, Ring, TextTable, append, materialize, micros, new_ring
+from core.crumbs import (
+    NAVIGATION,
+    TRACK,
+    Ring,
+    TextTable,
+    append,
+    breadcrumbs_json,
+    micros,
+    new_ring,
+)
 from core.eventfilter import (
     Semantics,
     destination_enabled,
@@ -271,12 +280,12 @@ class Engine:
         sentry, timestamp = self._common(record, event, "error", tags)
         sentry.update(payload)
         visitor = self._visitor(event)
+        # both are kept as JSON already: spliced into the payload as they are
         if visitor.user is not None:
-            sentry["user"] = orjson.loads(visitor.user)
+            sentry["user"] = orjson.Fragment(visitor.user)
         if visitor.crumbs:
-            sentry["breadcrumbs"] = {
-                "values": materialize(visitor.crumbs, visitor.head, self.texts)
-            }
+            values = breadcrumbs_json(visitor.crumbs, visitor.head, self.texts)
+            sentry["breadcrumbs"] = {"values": orjson.Fragment(values)}
         detail = _describe_error(sentry) if self.explain else ""
         return self._sendable(sentry, timestamp, "error", detail)
 

@@ -318,7 +318,8 @@ class _Run:
                 self.stopping = True
             if self.io.failures is not None and event is not None:
                 self.io.failures.write(orjson.dumps(event) + b"\n")
-        self._explain_job(job, outcome, job.detail if done.accepted else done.reason)
+        if self.explaining:
+            self._explain_job(job, outcome, job.detail if done.accepted else done.reason)
 
     def finish(self) -> None:
         """Drain the senders: wait for queued jobs, or abandon them when interrupted."""

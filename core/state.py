@@ -61,7 +61,8 @@ class Ledger:
             os.close(handle)
             self._scratch = Path(name)
             self._writer = _connect(self._scratch)
-            self._writer.execute("PRAGMA journal_mode=OFF")
+            self._writer.execute("PRAGMA journal_mode=OFF")  # this run's scratch: never synced
+            self._writer.execute("PRAGMA synchronous=OFF")
         if self._state is not None:
             for (key,) in self._state.execute("SELECT event_id FROM sent"):
                 self._remember(key)

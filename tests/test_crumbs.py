@@ -1,8 +1,10 @@
 """Breadcrumb rings and the text table: exact times in both record formats, ring order, bounds."""
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -16,7 +18,8 @@ from core.crumbs import (
     WIDE,
     TextTable,
     append,
-    materialize,
+    breadcrumbs_json,
+    iso_z,
     micros,
     new_ring,
     records,
@@ -77,7 +80,65 @@ def test_a_full_ring_overwrites_the_oldest_in_place() -> None:
     assert [word for _, word in records(ring, head)] == [2, 3, 4]
 
 
-def test_materialized_breadcrumbs() -> None:
+def reference(ring: bytes | bytearray, head: int, texts: TextTable) -> list[dict[str, Any]]:
+    """The breadcrumbs as plain dicts, written the obvious way."""
+    crumbs = []
+    for time_us, word in records(ring, head):
+        text = texts.text(word & 0x7FFFFFFF)
+        crumb: dict[str, Any] = {"level": "info"}
+        if time_us is not None:
+            moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=time_us)
+            crumb["timestamp"] = moment.isoformat(timespec="microseconds")[:-6] + "Z"
+        if word & TRACK == NAVIGATION:
+            crumb.update(category="navigation", type="navigation")
+            if text is not None:
+                crumb["data"] = {"to": text}
+        else:
+            crumb.update(category="rudderstack.track", type="default")
+            if text is not None:
+                crumb["message"] = text
+        crumbs.append(crumb)
+    return crumbs
+
+
+SOME_TEXTS = [
+    "https://a.example/",
+    "Add To Cart",
+    'quote " and \\ back',
+    "\u00e9\u4e2d\U0001f600",
+    "",
+]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            TIMES.filter(lambda t: t is None or -62135596800 * 10**6 <= t < 253402300800 * 10**6),
+            st.sampled_from([NAVIGATION, TRACK]),
+            st.sampled_from([*range(len(SOME_TEXTS)), NO_TEXT, DROPPED_TEXT]),
+        ),
+        min_size=1,
+        max_size=20,
+    ),
+    st.integers(1, 8),
+)
+def test_breadcrumbs_json_is_the_reference_serialized(
+    items: list[tuple[int | None, int, int]], limit: int
+) -> None:
+    texts = TextTable()
+    for text in SOME_TEXTS:
+        texts.id_of(text)
+    ring, head = ring_of([(t, category | text_id) for t, category, text_id in items], limit)
+    assert breadcrumbs_json(ring, head, texts) == orjson.dumps(reference(ring, head, texts))
+
+
+@given(st.integers(-62135596800 * 10**6, 253402300800 * 10**6 - 1))
+def test_iso_z_is_isoformat(time_us: int) -> None:
+    moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=time_us)
+    assert iso_z(time_us) == (moment.isoformat(timespec="microseconds")[:-6] + "Z").encode()
+
+
+def test_breadcrumbs_json_example() -> None:
     texts = TextTable()
     page, track = texts.id_of("https://a.example/"), texts.id_of("Add To Cart")
     items = [
@@ -86,7 +147,7 @@ def test_materialized_breadcrumbs() -> None:
         (BASE_US + 5, TRACK | NO_TEXT),  # wide from here: microseconds survive
     ]
     ring, head = ring_of(items, 100)
-    assert materialize(ring, head, texts) == [
+    assert orjson.loads(breadcrumbs_json(ring, head, texts)) == [
         {
             "level": "info",
             "timestamp": "2024-05-01T10:00:00.123000Z",

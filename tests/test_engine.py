@@ -1,8 +1,10 @@
 """The engine on whole browser sessions: users, breadcrumbs, identify modes, filters, max-age."""
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import pytest
 
 from core.config import normalize
@@ -40,9 +42,17 @@ def run(
 ) -> list[Decision]:
     engine = Engine(normalize(config or {}), EngineOptions(**options), now=NOW)
     return [
-        engine.decide(Record("s.ndjson", i + 1, event=e, type=e["type"].strip().lower()))
+        as_sent(engine.decide(Record("s.ndjson", i + 1, event=e, type=e["type"].strip().lower())))
         for i, e in enumerate(events)
     ]
+
+
+def as_sent(decision: Decision) -> Decision:
+    """The decision with its Sentry event as the JSON that would be sent (user and breadcrumbs
+    are spliced in as pre-serialized fragments)."""
+    if decision.sentry_event is None:
+        return decision
+    return replace(decision, sentry_event=orjson.loads(orjson.dumps(decision.sentry_event)))
 
 
 SESSION = [
@@ -341,7 +351,7 @@ def test_breadcrumb_text_table_is_bounded_and_counted() -> None:
     events = [ev("page", A, i, properties={"url": f"https://x.example/{i}"}) for i in range(1, 5)]
     events.append(ev("track", A, 9, event="Error", properties={"message": "m"}))
     for i, event in enumerate(events):
-        decision = engine.decide(Record("s", i + 1, event=event, type=event["type"]))
+        decision = as_sent(engine.decide(Record("s", i + 1, event=event, type=event["type"])))
     assert engine.texts.dropped == 2
     sentry = decision.sentry_event
     assert sentry is not None
