@@ -33,18 +33,36 @@ SDK_INFO = {"name": "rudder-sentry", "version": __version__, "settings": {"infer
 IDENTIFY_FINGERPRINT = ("rudderstack", "identify")
 
 
-def error_event_names(extra: tuple[str, ...] = ()) -> frozenset[str]:
-    """The error-event list, trimmed and lowercased for a case-insensitive match (the names as
-    written are in it too, so the usual spellings match without trimming)."""
-    names = (*DEFAULT_ERROR_EVENTS, *extra)
-    lowered = {js_trim(name).lower() for name in names}
-    return frozenset(lowered | {name for name in names if js_trim(name).lower() in lowered})
+class ErrorNames:
+    """The error-event list, matched trimmed and case-insensitively. Track names repeat, so the
+    answer for each name seen is remembered (for up to MEMO_LIMIT names)."""
+
+    MEMO_LIMIT = 10_000
+    __slots__ = ("lowered", "seen")
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.lowered = frozenset(js_trim(name).lower() for name in names)
+        self.seen: dict[str, bool] = {}
+
+    def match(self, name: str) -> bool:
+        """Whether a track named `name` is an error event."""
+        found = self.seen.get(name)
+        if found is None:
+            found = js_trim(name).lower() in self.lowered
+            if len(self.seen) < self.MEMO_LIMIT:
+                self.seen[name] = found
+        return found
 
 
-def is_error_event(event: dict[str, Any], names: frozenset[str]) -> bool:
+def error_event_names(extra: tuple[str, ...] = ()) -> ErrorNames:
+    """The default error-event names plus `--error-events`."""
+    return ErrorNames((*DEFAULT_ERROR_EVENTS, *extra))
+
+
+def is_error_event(event: dict[str, Any], names: ErrorNames) -> bool:
     """A track whose name is on the error list, or whose properties.exception is an object."""
     name = event.get("event")
-    if name.__class__ is str and (name in names or js_trim(name).lower() in names):
+    if name.__class__ is str and names.match(name):
         return True
     properties = event.get("properties")
     return properties.__class__ is dict and properties.get("exception").__class__ is dict
