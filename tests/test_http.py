@@ -240,7 +240,7 @@ def test_tls_is_verified_against_the_trusted_authorities(
 
     bundle = tmp_path / "ca.pem"
     authority.cert_pem.write_to_path(str(bundle))
-    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))  # OpenSSL's usual way to add a CA
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))  # OpenSSL: use this CA bundle instead
     trusted = Transport(server.dsn)
     assert [status for status, _, _ in send(trusted, 2)] == [200, 200]
     assert server.connections == 2  # the refused handshake, then one kept-alive connection
