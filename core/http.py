@@ -8,8 +8,8 @@ standard `ssl` module verified against the system's CA store (as urllib3 does), 
 request with one `sendall` and reads the answer incrementally (`feed`), so the sender can drive
 many connections from one thread. Only what the sender needs is kept of an answer: the status,
 `Retry-After` and `X-Sentry-Rate-Limits`; the body is framed (Content-Length, chunked, or up to
-the close) so the connection can be reused. sentry-sdk supplies the DSN parsing and the
-X-Sentry-Auth header. There are no retries here: the sender decides (core/workers.py).
+the close) so the connection can be reused; one the server closed while idle is noticed before
+reuse. sentry-sdk supplies the DSN parsing and the X-Sentry-Auth header. There are no retries here: the sender decides (core/workers.py).
 """
 
 import contextlib
@@ -17,7 +17,6 @@ import re
 import select
 import socket
 import ssl
-import time
 import zlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,8 +32,8 @@ CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 30.0
 GZIP_LEVEL = 1  # envelopes are small; speed matters more than the last few bytes
 GZIP_WBITS = 31  # a gzip header and trailer around a 32 KiB-window deflate stream
-IDLE_CHECK_AFTER = 1.0  # seconds idle before a connection is checked for a server-side close
 MAX_HEAD = 64 * 1024  # status line and headers of one answer; a chunk-size line
+MAX_RESPONSE = 1024 * 1024  # a whole answer (Sentry's are a few dozen bytes)
 RECV_SIZE = 65536
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _LINE_END = re.compile(rb"\r?\n")
@@ -199,7 +198,6 @@ class Connection:
             raise
         self.sock = sock
         self.reusable = True
-        self.idle_since = time.monotonic()
         self._buffer = b""
 
     def fileno(self) -> int:
@@ -207,11 +205,7 @@ class Connection:
         return self.sock.fileno()
 
     def dropped(self) -> bool:
-        """True when the server closed the idle connection (or sent something unasked).
-        Checked only after IDLE_CHECK_AFTER seconds idle: servers close idle keep-alive
-        connections after seconds, not milliseconds."""
-        if time.monotonic() - self.idle_since < IDLE_CHECK_AFTER:
-            return False
+        """True when the server closed the idle connection (or sent something unasked)."""
         poller = select.poll()
         poller.register(self.sock, select.POLLIN | select.POLLERR | select.POLLHUP)
         return bool(poller.poll(0))
@@ -228,11 +222,12 @@ class Connection:
             while pending := self.sock.pending():
                 data += self.sock.recv(pending)
         self._buffer += data
+        if len(self._buffer) > MAX_RESPONSE:
+            raise ProtocolError(f"an answer of more than {MAX_RESPONSE} bytes")
         response = parse_response(self._buffer, eof=not data)
         if response is not None:
             self._buffer = b""
             self.reusable = response.keep_alive
-            self.idle_since = time.monotonic()
         return response
 
     def post(self, request: bytes) -> Response:

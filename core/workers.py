@@ -3,7 +3,7 @@ nothing, driven from the caller's own thread.
 
 Why one thread: with sender threads, every request crossed the GIL five or six times (queue
 hand-off, gzip, send, receive) while the reading thread kept it busy; the context switches cost
-more than the requests (`make bench`: about 5,000 events/s threaded, 8,700 in one loop). Here
+more than the requests (`make bench`: about 5,000 events/s threaded, 8,000 in one loop). Here
 `submit` starts a request on a free connection and returns; answers are collected whenever the
 caller submits or asks (`poll` with no wait), and the caller blocks only when `--workers`
 requests are in flight and the backlog is full.

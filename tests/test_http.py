@@ -16,7 +16,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sentry_sdk.envelope import Envelope, Item, PayloadRef
 
-from core import http
 from core.http import Endpoint, EnvelopeClient, ProtocolError, parse_response
 from core.transport import build_envelope
 from tests.scripted import KEY, ScriptedServer, always
@@ -156,10 +155,9 @@ def test_rate_limit_headers_are_read_and_repeats_joined(
 
 
 def test_a_connection_the_server_closed_while_idle_is_replaced(
-    serve: Callable[..., ScriptedServer], monkeypatch: pytest.MonkeyPatch
+    serve: Callable[..., ScriptedServer],
 ) -> None:
     # the server answers, then closes: the next send must notice and reconnect, not fail
-    monkeypatch.setattr(http, "IDLE_CHECK_AFTER", 0.0)  # check even after 50 ms idle
     server = serve(always(OK, close=True))
     transport = Transport(server.dsn)
     for _ in range(3):
@@ -187,6 +185,12 @@ def test_unreadable_answers_are_network_errors(
     server = serve(always(answer, close=True))
     transport = Transport(server.dsn)
     assert send(transport) == [(0, None, None)]
+
+
+def test_an_endless_answer_is_cut_off(serve: Callable[..., ScriptedServer]) -> None:
+    endless = b"HTTP/1.1 200 OK\r\nContent-Length: 99999999\r\n\r\n" + b"x" * (2 * 1024 * 1024)
+    server = serve(always(endless, close=True))
+    assert send(Transport(server.dsn)) == [(0, None, None)]
 
 
 def test_nobody_listening_is_a_network_error() -> None:
