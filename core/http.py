@@ -9,7 +9,8 @@ request with one `sendall` and reads the answer incrementally (`feed`), so the s
 many connections from one thread. Only what the sender needs is kept of an answer: the status,
 `Retry-After` and `X-Sentry-Rate-Limits`; the body is framed (Content-Length, chunked, or up to
 the close) so the connection can be reused; one the server closed while idle is noticed before
-reuse. sentry-sdk supplies the DSN parsing and the X-Sentry-Auth header. There are no retries here: the sender decides (core/workers.py).
+reuse. sentry-sdk supplies the DSN parsing and the X-Sentry-Auth header. There are no retries
+here: the sender decides (core/workers.py).
 """
 
 import contextlib

@@ -1,9 +1,9 @@
-"""The delivery seam: one attempt to hand one event to Sentry (or to a recorder).
+"""Envelopes, and the seam a dry-run records through instead of sending.
 
 Envelopes are written here byte for byte as sentry-sdk's `Envelope.serialize()` writes a
-one-event envelope (tests/test_transport.py holds the two together); sentry-sdk supplies the
-DSN parsing. Its stock HttpTransport is never used: it drops events when its queue of 100 is
-full and on 429 (reference peers-and-sdk.md §3.1).
+one-event envelope (tests/test_http.py holds the two together). Real sends go through
+core/http.py and core/workers.py; sentry-sdk's stock HttpTransport is never used: it drops
+events when its queue of 100 is full and on 429 (reference peers-and-sdk.md §3.1).
 """
 
 from abc import ABC, abstractmethod
@@ -18,8 +18,6 @@ class Attempt:
     """The result of one send attempt."""
 
     status: int  # HTTP status, or 0 for a network error
-    retry_after: float | None = None  # seconds, from Retry-After
-    rate_limits: str | None = None  # the X-Sentry-Rate-Limits header
 
     @property
     def accepted(self) -> bool:
@@ -50,9 +48,6 @@ class Transport(ABC):
     @abstractmethod
     def send(self, event_id: str, payload: bytes, sent_at: datetime) -> Attempt:
         """Attempt delivery once; never raises for network or HTTP errors."""
-
-    def close(self) -> None:  # noqa: B027 - optional hook
-        """Release connections."""
 
 
 @dataclass
