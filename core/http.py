@@ -207,9 +207,11 @@ class Connection:
 
     def dropped(self) -> bool:
         """True when the server closed the idle connection (or sent something unasked)."""
-        poller = select.poll()
-        poller.register(self.sock, select.POLLIN | select.POLLERR | select.POLLHUP)
-        return bool(poller.poll(0))
+        if hasattr(select, "poll"):  # not on Windows; select() cannot take descriptors >= 1024
+            poller = select.poll()
+            poller.register(self.sock, select.POLLIN | select.POLLERR | select.POLLHUP)
+            return bool(poller.poll(0))
+        return bool(select.select([self.sock], [], [], 0)[0])
 
     def start(self, request: bytes) -> None:
         """Write one whole request."""
