@@ -88,13 +88,17 @@ def _compact_offset(base_ms: int, time_us: int | None) -> int | None:
     return offset if rest == 0 and NO_MS < offset < 2**31 else None
 
 
+def _wide_record(time_us: int | None, word: int) -> bytes:
+    return WIDE_RECORD.pack(NO_US if time_us is None else time_us, word)
+
+
 def new_ring(time_us: int | None, word: int) -> Ring:
     """A ring holding one breadcrumb."""
     if time_us is not None and time_us % 1000 == 0:
         return COMPACT_HEADER.pack(COMPACT, time_us // 1000) + COMPACT_RECORD.pack(0, word)
     if time_us is None:
         return COMPACT_HEADER.pack(COMPACT, 0) + COMPACT_RECORD.pack(NO_MS, word)
-    return bytes((WIDE,)) + WIDE_RECORD.pack(time_us, word)
+    return bytes((WIDE,)) + _wide_record(time_us, word)
 
 
 def append(ring: Ring, head: int, limit: int, time_us: int | None, word: int) -> tuple[Ring, int]:
@@ -108,7 +112,7 @@ def append(ring: Ring, head: int, limit: int, time_us: int | None, word: int) ->
                 return ring + record, head
             return _overwrite(ring, head, limit, COMPACT_HEADER.size, record)
         ring, head = _widen(ring, head), 0
-    record = WIDE_RECORD.pack(NO_US if time_us is None else time_us, word)
+    record = _wide_record(time_us, word)
     if len(ring) < 1 + limit * WIDE_RECORD.size:
         return ring + record, head
     return _overwrite(ring, head, limit, 1, record)
@@ -125,10 +129,7 @@ def _overwrite(ring: Ring, head: int, limit: int, header: int, record: bytes) ->
 
 def _widen(ring: Ring, head: int) -> bytes:
     """The same breadcrumbs, oldest first, as a wide ring."""
-    return bytes((WIDE,)) + b"".join(
-        WIDE_RECORD.pack(NO_US if time_us is None else time_us, word)
-        for time_us, word in records(ring, head)
-    )
+    return bytes((WIDE,)) + b"".join(_wide_record(*record) for record in records(ring, head))
 
 
 def records(ring: Ring, head: int) -> list[tuple[int | None, int]]:

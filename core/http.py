@@ -202,7 +202,7 @@ class Connection:
         self._buffer = b""
 
     def fileno(self) -> int:
-        """The socket's descriptor, for poll."""
+        """The socket's descriptor, for the sender's selector."""
         return self.sock.fileno()
 
     def dropped(self) -> bool:

@@ -23,10 +23,10 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from core.delivery import Done, Job
-from core.http import ProtocolError, Response
+from core.http import READ_TIMEOUT, Connection, EnvelopeClient, ProtocolError
 from core.ratelimit import Pacer, RateLimits, backoff_delay, parse_retry_after
 
 if TYPE_CHECKING:
@@ -39,30 +39,6 @@ TICK = 0.2  # seconds between on_wait calls while the caller is blocked
 # poll where there is one: registering costs no system call (epoll's does, twice a request);
 # elsewhere (Windows) the platform's default
 _SELECTOR = getattr(selectors, "PollSelector", selectors.DefaultSelector)
-
-
-class Channel(Protocol):
-    """One connection as the sender uses it (core.http.Connection)."""
-
-    reusable: bool
-
-    def fileno(self) -> int: ...
-
-    def dropped(self) -> bool: ...
-
-    def start(self, request: bytes) -> None: ...
-
-    def feed(self) -> Response | None: ...
-
-    def close(self) -> None: ...
-
-
-class Client(Protocol):
-    """Builds requests and opens connections (core.http.EnvelopeClient)."""
-
-    def request(self, event_id: str, payload: bytes, sent_at: datetime) -> bytes: ...
-
-    def connect(self) -> Channel: ...
 
 
 @dataclass(slots=True)
@@ -80,7 +56,7 @@ class _Delayed:
 
 @dataclass(slots=True)
 class _Flight:
-    channel: Channel
+    channel: Connection
     pending: _Pending
     deadline: float
 
@@ -90,7 +66,7 @@ class LoopSender:
 
     def __init__(
         self,
-        client: Client,
+        client: EnvelopeClient,
         *,
         workers: int = 4,
         rate: float | None = None,
@@ -98,7 +74,7 @@ class LoopSender:
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], datetime] = lambda: datetime.now(UTC),
         jitter: Callable[[], float] = random.random,
-        read_timeout: float = 30.0,
+        read_timeout: float = READ_TIMEOUT,
     ) -> None:
         self.client = client
         self.workers = max(1, workers)
@@ -116,7 +92,7 @@ class LoopSender:
         self._delayed: list[_Delayed] = []  # backing off, by due time
         self._delays = 0
         self._flights: dict[int, _Flight] = {}  # by socket descriptor
-        self._idle: list[Channel] = []
+        self._idle: list[Connection] = []
         self._selector = _SELECTOR()
         self._done: list[Done] = []
         self._backlog_limit = self.workers * BACKLOG_PER_WORKER
@@ -222,7 +198,7 @@ class LoopSender:
 
     def _launch(self, pending: _Pending) -> None:
         job = pending.job
-        channel: Channel | None = None
+        channel: Connection | None = None
         try:
             channel = self._channel()
             channel.start(self.client.request(job.event_id, job.payload, self._wall()))
@@ -238,7 +214,7 @@ class LoopSender:
         self._flights[descriptor] = _Flight(channel, pending, self._clock() + self._read_timeout)
         self._selector.register(descriptor, selectors.EVENT_READ)
 
-    def _channel(self) -> Channel:
+    def _channel(self) -> Connection:
         while self._idle:
             channel = self._idle.pop()
             if not channel.dropped():
@@ -316,12 +292,9 @@ def http_sender(
     config: "DestinationConfig", options: "ReplayOptions", stop: threading.Event
 ) -> LoopSender:
     """The real sender: `--workers` concurrent requests to the config's DSN."""
-    from core.http import READ_TIMEOUT, EnvelopeClient  # sentry-sdk's DSN parsing
-
     return LoopSender(
         EnvelopeClient(config.dsn),
         workers=options.workers,
         rate=options.rate,
         stop=stop,
-        read_timeout=READ_TIMEOUT,
     )
