@@ -3,25 +3,28 @@
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import FrameType
-from typing import Annotated, Any, BinaryIO
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
 from cli.errors import exit_on_error
+from cli.outputs import opened_sinks, show_report
 from cli.progress import progress_display
-from cli.render import ReportFormat, render_report, render_validation, write_json
+from cli.render import ReportFormat, render_validation, write_json
 from core import __version__
 from core.config import Overrides
-from core.engine import EngineOptions, IdentifyMode
+from core.delivery.options import DeliveryOptions
 from core.errors import ExitCode, UsageError
-from core.eventfilter import Semantics
-from core.reader import STDIN
-from core.replay import ReplayIO, ReplayOptions, run_replay
-from core.schema import validate_file
+from core.input.paths import STDIN
+from core.pipeline import ReplayIO
+from core.rules.engine import EngineOptions, IdentifyMode
+from core.rules.eventfilter import Semantics
+from core.run import ReplayOptions, run_replay
+from core.validate import validate_file
 
 app = typer.Typer(
     name="rudder-sentry",
@@ -47,21 +50,6 @@ def main_options(
     ] = False,
 ) -> None:
     """Replay RudderStack event dumps into Sentry (or dry-run a destination config)."""
-
-
-@contextmanager
-def _open_for_writing(path: str | None, stdout: BinaryIO) -> Iterator[BinaryIO | None]:
-    if path is None:
-        yield None
-    elif path == "-":
-        yield stdout
-    else:
-        try:
-            stream = open(path, "wb")  # noqa: SIM115 - closed by the context manager below
-        except OSError as exc:
-            raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from exc
-        with stream:
-            yield stream
 
 
 @contextmanager
@@ -94,13 +82,6 @@ def _check_stdout_claims(
         claims.append("--report json")
     if len(claims) > 1:
         raise UsageError(f"{' and '.join(claims)} all want stdout; pick one")
-
-
-def _explainer(stream: Any) -> Callable[[str], None]:
-    def explain(line: str) -> None:
-        stream.write(line + "\n")
-
-    return explain
 
 
 @app.command()
@@ -228,34 +209,24 @@ def replay(
                 breadcrumbs=breadcrumbs,
                 max_age_days=max_age,
             ),
+            delivery=DeliveryOptions(workers=workers, rate=rate),
             state_path=state,
             use_state=not no_state,
-            workers=workers,
-            rate=rate,
             limit=limit,
             strict=strict,
         )
         show_progress = stderr.is_terminal and not explain if progress is None else progress
         io = ReplayIO(stdin=sys.stdin.buffer)
-        with ExitStack() as stack:
-            io.output = stack.enter_context(_open_for_writing(output, stdout_bin))
-            io.rejects = stack.enter_context(_open_for_writing(rejects, stdout_bin))
-            io.failures = stack.enter_context(_open_for_writing(failures, stdout_bin))
-            io.explain = _explainer(sys.stderr) if explain else None
-            io.progress = stack.enter_context(progress_display(stderr, show_progress))
-            stack.enter_context(_stop_on_signals(io.stop))
-            try:
-                result = run_replay(options, io)
-            except KeyboardInterrupt:
-                stderr.print("rudder-sentry: aborted", highlight=False)
-                raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
-    if report is ReportFormat.JSON:
-        write_json(result.to_json(), stdout_bin)
-        lines = [*result.notes, f"stopped: {result.stopped}"] if result.stopped else result.notes
-        for line in lines:
-            stderr.print(f"rudder-sentry: {line}", markup=False, highlight=False, soft_wrap=True)
-    else:
-        render_report(result, stderr)
+        wanted = {"--output": output, "--rejects": rejects, "--failures": failures}
+        with opened_sinks(wanted, explain, stdout_bin, sys.stderr.buffer) as sinks:
+            io.output, io.rejects, io.failures, io.explain = sinks
+            with progress_display(stderr, show_progress) as io.progress, _stop_on_signals(io.stop):
+                try:
+                    result = run_replay(options, io)
+                except KeyboardInterrupt:
+                    stderr.print("rudder-sentry: aborted", highlight=False)
+                    raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+    show_report(result, report, io, stderr)
     raise typer.Exit(int(result.exit_code))
 
 

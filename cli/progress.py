@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from core.replay import Progress as Snapshot
+from core.pipeline import Progress as Snapshot
 
 __all__ = ["Snapshot", "describe", "progress_display"]
 

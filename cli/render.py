@@ -66,6 +66,8 @@ def render_report(report: Report, stderr: Console) -> None:
     lines.extend(f"note: {n}" for n in report.notes)
     if report.stopped:
         lines.append(f"stopped: {report.stopped}")
+    if report.output_error:
+        lines.append(f"stopped: {report.output_error}")
     if report.interrupted:
         lines.append("interrupted: run the same command again to finish (nothing is sent twice)")
     lines.append(f"exit code {int(report.exit_code)}")

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from core.errors import ConfigError
-from core.patterns import Pattern, PatternSet, compile_js_regex, read_entry
+from core.js.regex import Pattern, PatternSet, compile_js_regex, read_entry
 
 PATTERN_LISTS = ("ignoreErrors", "allowUrls", "denyUrls")
 STRING_FIELDS = ("dsn", "environment", "customVersionProperty", "release", "serverName", "logger")

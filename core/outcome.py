@@ -1,5 +1,6 @@
-"""Record outcomes and rejection reasons, verbatim from SPEC §3 and §9."""
+"""Record outcomes, rejection reasons and delivery failures, verbatim from SPEC §3, §8 and §9."""
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -37,6 +38,35 @@ class RejectReason(StrEnum):
     EVENT_TOO_LARGE = "event_too_large"
     BAD_BATCH = "bad_batch"
     TRUNCATED_INPUT = "truncated_input"
+
+
+class FailKind(StrEnum):
+    """Why a delivery failed; `Failure.reason` is the string the report counts."""
+
+    HTTP = "http"  # a permanent answer (400, 413, ...): reason http_<status>
+    AUTH = "auth_http"  # 401/403: the DSN is wrong and the run stops; reason auth_http_<status>
+    NETWORK = "network_error"  # no answer after every attempt
+    INTERRUPTED = "interrupted"  # the run stopped before this event could be sent
+    AFTER_AUTH_ERROR = "stopped_after_auth_error"  # not sent: another event's 401/403 stopped it
+    INTERNAL = "internal_error"  # a bug; the per-record guard keeps the run going
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """One failed delivery: its kind, the HTTP status (HTTP, AUTH) or the error's name."""
+
+    kind: FailKind
+    status: int = 0
+    detail: str = ""
+
+    @property
+    def reason(self) -> str:
+        """The report's key: `http_413`, `auth_http_401`, `internal_error:KeyError`, ..."""
+        if self.kind is FailKind.HTTP or self.kind is FailKind.AUTH:
+            return f"{self.kind.value}_{self.status}"
+        if self.kind is FailKind.INTERNAL:
+            return f"{self.kind.value}:{self.detail}"
+        return self.kind.value
 
 
 EVENT_TYPES = frozenset({"identify", "track", "page", "screen", "group", "alias"})

@@ -29,6 +29,7 @@ class Report:
     duration_s: float = 0.0
     interrupted: bool = False
     stopped: str = ""  # why the run stopped early (--strict, --limit, an auth failure)
+    output_error: str = ""  # the output that could not be written, and why (SPEC §8)
     auth_failed: bool = False
     failures: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -89,6 +90,7 @@ class Report:
             "exit_code": int(self.exit_code),
             "interrupted": self.interrupted,
             "stopped": self.stopped,
+            "output_error": self.output_error,
             "failures": self.failures,
             "warnings": self.warnings,
             "notes": self.notes,

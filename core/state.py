@@ -11,9 +11,9 @@ plus a fixed 8 MiB Bloom filter that lets a new id skip the database lookup.
 import os
 import sqlite3
 import tempfile
-import time
 from pathlib import Path
 
+from core.clock import SYSTEM_CLOCK, Clock
 from core.errors import UsageError
 
 DEFAULT_STATE_PATH = Path(".rudder-sentry") / "state.sqlite"
@@ -44,10 +44,11 @@ def _connect(path: Path) -> sqlite3.Connection:
 class Ledger:
     """Which event ids are done: this run's, plus (with a state file) every earlier run's."""
 
-    def __init__(self, path: Path | None, *, writable: bool) -> None:
+    def __init__(self, path: Path | None, *, writable: bool, clock: Clock = SYSTEM_CLOCK) -> None:
         self.path = path
+        self._clock = clock
         self._pending: dict[bytes, float] = {}
-        self._flushed_at = time.monotonic()
+        self._flushed_at = clock.monotonic()
         self._state: sqlite3.Connection | None = None
         self._scratch: Path | None = None
         self._bloom = bytearray(BLOOM_BITS // 8)
@@ -94,20 +95,25 @@ class Ledger:
             return self._state.execute(LOOKUP, (key,)).fetchone() is not None
         return False
 
-    def mark(self, event_id: str, when: float) -> None:
+    def mark(self, event_id: str) -> None:
         """Record an accepted id; committed every COMMIT_EVERY ids or COMMIT_AFTER_S seconds."""
         key = bytes.fromhex(event_id)
-        self._pending[key] = when
+        self._pending[key] = self._clock.epoch()
         self._remember(key)
-        if (
-            len(self._pending) >= COMMIT_EVERY
-            or time.monotonic() - self._flushed_at > COMMIT_AFTER_S
-        ):
+        if len(self._pending) >= COMMIT_EVERY:
+            self.flush()
+        else:
+            self.tick()
+
+    def tick(self) -> None:
+        """Commit pending ids when the oldest may be COMMIT_AFTER_S old: called on every
+        acceptance and during waits, so the crash window holds while nothing is accepted."""
+        if self._pending and self._clock.monotonic() - self._flushed_at > COMMIT_AFTER_S:
             self.flush()
 
     def flush(self) -> None:
         """Commit pending ids."""
-        self._flushed_at = time.monotonic()
+        self._flushed_at = self._clock.monotonic()
         if not self._pending:
             return
         with self._writer:

@@ -13,8 +13,11 @@ from typing import Any
 
 from core import __version__
 from core.config import Overrides
+from core.delivery.options import DeliveryOptions
 from core.errors import ExitCode
-from core.replay import ReplayIO, ReplayOptions, run_replay
+from core.pipeline import ReplayIO
+from core.run import ReplayOptions, run_replay
+from core.sinks import Sink
 from tests.conftest import ROOT
 from tests.faultserver import Faults, FaultServer
 
@@ -63,7 +66,7 @@ def send(path: Path, dsn: str, state: Path | None, io: ReplayIO | None = None) -
         overrides=Overrides(dsn=dsn),
         state_path=str(state) if state else None,
         use_state=state is not None,
-        workers=4,
+        delivery=DeliveryOptions(workers=4),
     )
     return run_replay(options, io or ReplayIO())
 
@@ -131,7 +134,9 @@ def test_413_is_a_permanent_failure(write_dump: Callable[..., Path], tmp_path: P
     path = write_dump(events(10))
     failures = io.BytesIO()
     with FaultServer(Faults(status=413)) as server:
-        report = send(path, server.dsn, tmp_path / "s.sqlite", ReplayIO(failures=failures))
+        report = send(
+            path, server.dsn, tmp_path / "s.sqlite", ReplayIO(failures=Sink("--failures", failures))
+        )
     assert report.outcomes == {"failed": 10}
     assert report.failed == {"http_413": 10}
     assert report.exit_code is ExitCode.DELIVERY_FAILED

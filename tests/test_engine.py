@@ -8,10 +8,10 @@ import orjson
 import pytest
 
 from core.config import normalize
-from core.engine import Decision, Engine, EngineOptions, IdentifyMode
+from core.input.records import Record
+from core.js.regex import SLASHED
 from core.outcome import Outcome
-from core.patterns import SLASHED
-from core.reader import Record
+from core.rules.engine import Decision, Engine, EngineOptions, IdentifyMode
 from tests.conftest import load_vectors
 
 NOW = datetime(2024, 5, 2, tzinfo=UTC)

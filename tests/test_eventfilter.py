@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.eventfilter import Semantics, destination_enabled, event_denied, fast_enabled
+from core.rules.eventfilter import Semantics, destination_enabled, event_denied, fast_enabled
 from tests.conftest import sample_events
 
 V3, V11 = Semantics.V3, Semantics.V1_1

@@ -16,8 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sentry_sdk.envelope import Envelope, Item, PayloadRef
 
-from core.http import Endpoint, EnvelopeClient, ProtocolError, parse_response
-from core.transport import build_envelope
+from core.delivery.envelope import build_envelope
+from core.delivery.http import Endpoint, EnvelopeClient, ProtocolError, parse_response
 from tests.scripted import KEY, ScriptedServer, always
 
 EVENT_ID = "ab" * 16
@@ -266,7 +266,7 @@ def reference_envelope(event_id: str, payload: bytes, sent_at: str) -> bytes:
 def test_envelopes_are_what_sentry_sdk_writes(
     payload: bytes, sent_at: datetime, raw_id: bytes
 ) -> None:
-    from core.mapping import format_timestamp
+    from core.event.timestamps import format_timestamp
 
     event_id = raw_id.hex()
     expected = reference_envelope(event_id, payload, format_timestamp(sent_at))

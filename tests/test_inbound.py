@@ -4,10 +4,10 @@ from typing import Any
 
 import pytest
 
-from core.inbound import InboundFilters, inbound_decision
-from core.mapping import apply_client_truncation
+from core.event.error import apply_client_truncation
+from core.js.regex import Pattern, PatternSet, compile_js_regex
 from core.outcome import Outcome
-from core.patterns import Pattern, PatternSet, compile_js_regex
+from core.rules.inbound import InboundFilters, inbound_decision
 from tests.conftest import load_vectors
 
 

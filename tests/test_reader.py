@@ -11,8 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.errors import UsageError
+from core.input.dump import DumpReader, open_dump
+from core.input.paths import expand_paths
+from core.input.records import Record
 from core.outcome import RejectReason
-from core.reader import DumpReader, Record, expand_paths, open_dump
 
 EVENT = {"type": "track", "event": "x", "anonymousId": "a"}
 

@@ -130,7 +130,7 @@ def prebuilt_bodies(events: list[bytes]) -> list[bytes]:
     """The gzip envelopes the tool would post for these events."""
     from datetime import UTC, datetime
 
-    from core.transport import build_envelope
+    from core.delivery.envelope import build_envelope
 
     now = datetime.now(UTC)
     return [
@@ -175,7 +175,7 @@ def four_threads(bodies: list[bytes], post: Callable[[Any, bytes], None], open_:
 def bare_post(sink: Sink, bodies: list[bytes]) -> tuple[float, int]:
     """(d) the transport ceiling: 4 threads posting pre-built gzip envelopes with the tool's
     own HTTP/1.1 connection class (keep-alive, TCP_NODELAY), nothing else per event."""
-    from core.http import Connection, Endpoint
+    from core.delivery.http import Connection, Endpoint
 
     endpoint = Endpoint.from_url(f"http://127.0.0.1:{sink.port}/api/1/envelope/")
     head = (

@@ -1,0 +1,256 @@
+"""The `rudder-sentry` Typer application: `replay` and `validate`."""
+
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from cli.errors import exit_on_error
+from cli.outputs import opened_sinks, show_report
+from cli.progress import progress_display
+from cli.render import ReportFormat, render_validation, write_json
+from core import __version__
+from core.config import Overrides
+from core.delivery.options import DeliveryOptions
+from core.errors import ExitCode, UsageError
+from core.input.paths import STDIN
+from core.pipeline import ReplayIO
+from core.rules.engine import EngineOptions, IdentifyMode
+from core.rules.eventfilter import Semantics
+from core.run import ReplayOptions, run_replay
+from core.validate import validate_file
+
+app = typer.Typer(
+    name="rudder-sentry",
+    help="Replay RudderStack event dumps into Sentry exactly as RudderStack's Sentry "
+    "destination would, from the destination's own config.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals hold the DSN
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"rudder-sentry {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Replay RudderStack event dumps into Sentry (or dry-run a destination config)."""
+
+
+@contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGINT/SIGTERM stop reading; a second one aborts at once."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _check_stdout_claims(
+    output: str | None, rejects: str | None, failures: str | None, report: ReportFormat
+) -> None:
+    """Standard output carries one stream at most: a `-` file, or the JSON report."""
+    claims = [
+        f"--{name} -"
+        for name, path in (("output", output), ("rejects", rejects), ("failures", failures))
+        if path == "-"
+    ]
+    if report is ReportFormat.JSON:
+        claims.append("--report json")
+    if len(claims) > 1:
+        raise UsageError(f"{' and '.join(claims)} all want stdout; pick one")
+
+
+@app.command()
+def replay(
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(help="Dump files, directories (recursive) or - for stdin. Default: -."),
+    ] = None,
+    config: Annotated[
+        str | None,
+        typer.Option("--config", "-c", help="Sentry destination config, in any RudderStack shape."),
+    ] = None,
+    destination: Annotated[
+        str | None,
+        typer.Option(help="Destination id or name, when the config holds several Sentry ones."),
+    ] = None,
+    dsn: Annotated[
+        str | None,
+        typer.Option(envvar="SENTRY_DSN", help="Overrides the config's dsn.", show_default=False),
+    ] = None,
+    environment: Annotated[str | None, typer.Option(help="Overrides environment.")] = None,
+    release: Annotated[str | None, typer.Option(help="Overrides release.")] = None,
+    server_name: Annotated[str | None, typer.Option(help="Overrides serverName.")] = None,
+    logger: Annotated[str | None, typer.Option(help="Overrides logger.")] = None,
+    ignore_error: Annotated[
+        list[str] | None, typer.Option(help="Appended to ignoreErrors (repeatable).")
+    ] = None,
+    allow_url: Annotated[
+        list[str] | None, typer.Option(help="Appended to allowUrls (repeatable).")
+    ] = None,
+    deny_url: Annotated[
+        list[str] | None, typer.Option(help="Appended to denyUrls (repeatable).")
+    ] = None,
+    include_path: Annotated[
+        list[str] | None, typer.Option(help="Appended to includePaths (repeatable).")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Send nothing; report what would be sent.")
+    ] = False,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output", "-o", help="Write each sent Sentry event as JSON lines; - = stdout."
+        ),
+    ] = None,
+    report: Annotated[
+        ReportFormat, typer.Option(help="text (stderr) or json (stdout).")
+    ] = ReportFormat.TEXT,
+    rejects: Annotated[
+        str | None, typer.Option(help="Write rejected input lines here as JSON lines.")
+    ] = None,
+    failures: Annotated[
+        str | None,
+        typer.Option(help="Write the input events whose delivery failed here (replayable)."),
+    ] = None,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="One tab-separated line per record on stderr.")
+    ] = False,
+    identify_events: Annotated[
+        IdentifyMode, typer.Option(help="Which kept identifies become user-context events.")
+    ] = IdentifyMode.CHANGED,
+    error_event: Annotated[
+        list[str] | None, typer.Option(help="Adds a track name to the error-event list.")
+    ] = None,
+    filter_semantics: Annotated[
+        Semantics, typer.Option(help="RudderStack SDK generation whose filtering rules apply.")
+    ] = Semantics.V3,
+    breadcrumbs: Annotated[
+        int, typer.Option(min=0, help="Breadcrumbs kept per visitor (0 = none).")
+    ] = 100,
+    state: Annotated[
+        str | None,
+        typer.Option(
+            help="SQLite state file. Default for real sends: .rudder-sentry/state.sqlite."
+        ),
+    ] = None,
+    no_state: Annotated[
+        bool, typer.Option("--no-state", help="Keep no state: a re-run sends everything again.")
+    ] = False,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Concurrent HTTP requests to Sentry.")
+    ] = 4,
+    rate: Annotated[
+        float | None, typer.Option(min=0.001, help="At most N events per second.")
+    ] = None,
+    max_age: Annotated[
+        float | None, typer.Option(min=0, help="Skip events older than DAYS (outcome too_old).")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Stop after N records.")] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Stop at the first rejected line (exit 3).")
+    ] = False,
+    progress: Annotated[
+        bool | None,
+        typer.Option("--progress/--no-progress", help="Progress on stderr (default: on a TTY)."),
+    ] = None,
+) -> None:
+    """Replay RudderStack dumps (NDJSON, plain or gzip) into Sentry."""
+    stderr = Console(stderr=True)
+    stdout_bin = sys.stdout.buffer
+    with exit_on_error(stderr):
+        _check_stdout_claims(output, rejects, failures, report)
+        if state is not None and no_state:
+            raise UsageError("--state and --no-state contradict each other")
+        options = ReplayOptions(
+            paths=tuple(paths or [STDIN]),
+            config_path=config,
+            destination=destination,
+            overrides=Overrides(
+                dsn=dsn,
+                environment=environment,
+                release=release,
+                server_name=server_name,
+                logger=logger,
+                ignore_errors=tuple(ignore_error or ()),
+                allow_urls=tuple(allow_url or ()),
+                deny_urls=tuple(deny_url or ()),
+                include_paths=tuple(include_path or ()),
+            ),
+            dry_run=dry_run,
+            engine=EngineOptions(
+                semantics=filter_semantics,
+                identify_events=identify_events,
+                error_events=tuple(error_event or ()),
+                breadcrumbs=breadcrumbs,
+                max_age_days=max_age,
+            ),
+            delivery=DeliveryOptions(workers=workers, rate=rate),
+            state_path=state,
+            use_state=not no_state,
+            limit=limit,
+            strict=strict,
+        )
+        show_progress = stderr.is_terminal and not explain if progress is None else progress
+        io = ReplayIO(stdin=sys.stdin.buffer)
+        wanted = {"--output": output, "--rejects": rejects, "--failures": failures}
+        with opened_sinks(wanted, explain, stdout_bin, sys.stderr.buffer) as sinks:
+            io.output, io.rejects, io.failures, io.explain = sinks
+            with progress_display(stderr, show_progress) as io.progress, _stop_on_signals(io.stop):
+                try:
+                    result = run_replay(options, io)
+                except KeyboardInterrupt:
+                    stderr.print("rudder-sentry: aborted", highlight=False)
+                    raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+    show_report(result, report, io, stderr)
+    raise typer.Exit(int(result.exit_code))
+
+
+@app.command()
+def validate(
+    config: Annotated[str, typer.Argument(help="Sentry destination config, in any shape.")],
+    destination: Annotated[
+        str | None, typer.Option(help="Destination id or name, when there are several.")
+    ] = None,
+    report: Annotated[
+        ReportFormat, typer.Option(help="text, or json (a JSON object on stdout).")
+    ] = ReportFormat.TEXT,
+) -> None:
+    """Validate a destination config and print the effective config (exit 0 valid, 2 invalid)."""
+    stderr = Console(stderr=True)
+    with exit_on_error(stderr):
+        result = validate_file(config, destination)
+    if report is ReportFormat.JSON:
+        write_json(result, sys.stdout.buffer)
+    else:
+        render_validation(result, Console(highlight=False))
+    raise typer.Exit(int(ExitCode.OK if result["valid"] else ExitCode.USAGE))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="rudder-sentry")

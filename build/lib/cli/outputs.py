@@ -1,0 +1,89 @@
+"""Opening a run's outputs, and putting the report on whichever stream still works (SPEC §8)."""
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from rich.console import Console
+
+from cli.render import ReportFormat, render_report, write_json
+from core.pipeline import ReplayIO
+from core.report import Report
+from core.sinks import Sink, open_sink
+
+Sinks = tuple[Sink | None, Sink | None, Sink | None, Sink | None]
+
+
+@contextlib.contextmanager
+def opened_sinks(
+    wanted: dict[str, str | None], explain: bool, stdout: BinaryIO, stderr: BinaryIO
+) -> Iterator[Sinks]:
+    """(--output, --rejects, --failures, --explain) sinks; files are put in place when the run
+    ends, and left as they were when it never started."""
+    files: list[Sink] = []
+    try:
+        for option, path in wanted.items():
+            if path is not None:
+                files.append(open_sink(path, option, stdout))
+    except BaseException:
+        for sink in files:
+            sink.discard()
+        raise
+    by_option = {sink.name.split(" ", 1)[0]: sink for sink in files}
+    explainer = Sink("--explain (stderr)", stderr) if explain else None
+    try:
+        yield (
+            by_option.get("--output"),
+            by_option.get("--rejects"),
+            by_option.get("--failures"),
+            explainer,
+        )
+    except BaseException:
+        for sink in files:
+            sink.discard()
+        raise
+    for sink in files:
+        sink.close()
+    if explainer is not None:
+        explainer.close()
+
+
+def show_report(report: Report, fmt: ReportFormat, io: ReplayIO, stderr: Console) -> None:
+    """The report on its stream, or on the other one when that is broken."""
+    if any(sink.broken_pipe and sink.name.endswith("(stdout)") for sink in io.sinks()):
+        _quiet_stdout()
+    if fmt is ReportFormat.JSON:
+        document = report.to_json()
+        try:
+            write_json(document, sys.stdout.buffer)
+        except OSError:
+            _quiet_stdout()
+            with contextlib.suppress(OSError):
+                write_json(document, sys.stderr.buffer)
+        lines = [*report.notes, f"stopped: {report.stopped}"] if report.stopped else report.notes
+        if report.output_error:
+            lines = [*lines, f"stopped: {report.output_error}"]
+        with contextlib.suppress(OSError):
+            for line in lines:
+                stderr.print(
+                    f"rudder-sentry: {line}", markup=False, highlight=False, soft_wrap=True
+                )
+        return
+    try:
+        render_report(report, stderr)
+        stderr.file.flush()
+    except OSError:
+        with contextlib.suppress(OSError):
+            render_report(report, Console(file=sys.stdout, highlight=False))
+            sys.stdout.flush()
+
+
+def _quiet_stdout() -> None:
+    """Point standard output at /dev/null, so the interpreter's last flush of a closed pipe
+    says nothing (the reader of `| head` went away; that is not an error to print)."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)

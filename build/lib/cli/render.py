@@ -1,0 +1,99 @@
+"""Rendering core's Report and validation result: a rich table on stderr, or JSON on stdout."""
+
+from enum import StrEnum
+from typing import Any, BinaryIO
+
+import orjson
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from core.outcome import Outcome
+from core.report import Report
+
+OUTCOME_ORDER = [o.value for o in Outcome]
+
+
+class ReportFormat(StrEnum):
+    """--report: text on stderr, or a JSON object on stdout."""
+
+    TEXT = "text"
+    JSON = "json"
+
+
+def write_json(document: Any, stdout: BinaryIO) -> None:
+    """One JSON document and a newline."""
+    stdout.write(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
+    stdout.flush()
+
+
+def render_report(report: Report, stderr: Console) -> None:
+    """The text report: outcome table, totals, breakdowns, warnings."""
+    title = "rudder-sentry replay (dry-run)" if report.dry_run else "rudder-sentry replay"
+    stderr.print(Text(title, style="bold"))
+    table = Table(show_footer=True)
+    table.add_column("outcome", footer="records")
+    table.add_column("count", justify="right", footer=f"{report.records:,}")
+    for outcome in sorted(report.outcomes, key=_outcome_rank):
+        table.add_row(outcome, f"{report.outcomes[outcome]:,}")
+    stderr.print(table)
+    lines = [
+        f"files {report.files:,} · lines {report.lines:,} · records {report.records:,} · "
+        f"{report.duration_s:.2f} s ({report.records_per_s:,.0f} records/s)",
+    ]
+    if report.by_type:
+        lines.append("by type: " + _pairs(report.by_type))
+    if report.rejected:
+        lines.append("rejected: " + _pairs(report.rejected))
+    if report.failed:
+        lines.append("failed: " + _pairs(report.failed))
+        lines.extend(f"  {f['source']} {f['event_id']} {f['reason']}" for f in report.failures[:20])
+        if len(report.failures) > 20:
+            lines.append(f"  ... {sum(report.failed.values()) - 20:,} more")
+    if report.retries:
+        lines.append(f"retries: {report.retries:,} (after 429s, 5xx and network errors)")
+    if report.breadcrumb_texts_not_kept:
+        lines.append(
+            f"breadcrumb texts not kept: {report.breadcrumb_texts_not_kept:,} "
+            "(more distinct page URLs and track names than the memory bound allows)"
+        )
+    if report.older_than_30_days:
+        lines.append(
+            f"older than 30 days: {report.older_than_30_days:,} "
+            "(Sentry re-timestamps these to the time it receives them)"
+        )
+    lines.extend(f"warning: {w}" for w in report.warnings)
+    lines.extend(f"note: {n}" for n in report.notes)
+    if report.stopped:
+        lines.append(f"stopped: {report.stopped}")
+    if report.output_error:
+        lines.append(f"stopped: {report.output_error}")
+    if report.interrupted:
+        lines.append("interrupted: run the same command again to finish (nothing is sent twice)")
+    lines.append(f"exit code {int(report.exit_code)}")
+    for line in lines:
+        stderr.print(Text(line), soft_wrap=True)
+
+
+def _outcome_rank(outcome: str) -> int:
+    return OUTCOME_ORDER.index(outcome) if outcome in OUTCOME_ORDER else len(OUTCOME_ORDER)
+
+
+def _pairs(counter: Any) -> str:
+    return ", ".join(f"{key} {value:,}" for key, value in sorted(counter.items()))
+
+
+def render_validation(result: dict[str, Any], stdout: Console) -> None:
+    """The text form of `validate`: verdict, errors, warnings, entries, effective config."""
+    verdict = "valid" if result["valid"] else "invalid"
+    destination = result.get("destination") or {}
+    where = " ".join(f"{k}={v}" for k, v in destination.items() if v)
+    stdout.print(Text(f"config: {verdict}" + (f" ({where})" if where else "")))
+    for error in result["errors"]:
+        stdout.print(Text(f"error: {error}"))
+    for warning in result["warnings"]:
+        stdout.print(Text(f"warning: {warning}"))
+    for reading in result["entries"]:
+        stdout.print(Text(f"{reading['field']}: {reading['entry']!r} → {reading['read_as']}"))
+    stdout.print(Text("effective config:"))
+    stdout.print(Text(orjson.dumps(result["config"], option=orjson.OPT_INDENT_2).decode()))

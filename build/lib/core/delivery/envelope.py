@@ -1,0 +1,25 @@
+"""Envelopes: one event item, written byte for byte as sentry-sdk's `Envelope.serialize()`
+writes it (tests/test_http.py holds the two together).
+
+Real sends go through core/delivery/http.py and core/delivery/sender.py; sentry-sdk's stock
+HttpTransport is never used: it drops events when its queue of 100 is full and on 429
+(reference peers-and-sdk.md §3.1).
+"""
+
+from datetime import datetime
+
+from core.event.timestamps import format_timestamp
+
+
+def build_envelope(event_id: str, payload: bytes, sent_at: datetime) -> bytes:
+    """An envelope with one event item; `sent_at` is refreshed on every attempt. `event_id` is
+    32 hex digits and the timestamp plain ASCII: neither needs JSON escaping."""
+    return b"".join(
+        (
+            b'{"event_id":"%s","sent_at":"%s"}\n'
+            % (event_id.encode(), format_timestamp(sent_at).encode()),
+            b'{"type":"event","content_type":"application/json","length":%d}\n' % len(payload),
+            payload,
+            b"\n",
+        )
+    )

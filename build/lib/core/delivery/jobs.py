@@ -1,0 +1,58 @@
+"""The delivery seam: jobs go in through `submit`, finished ones come back through `completed`
+and `finish`. One seam for both sides, as sentry-sdk's one `capture_envelope`: the HTTP sender
+(core/delivery/sender.py) and the dry-run's recording sender (core/delivery/recording.py)."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from core.outcome import Failure
+
+
+@dataclass(slots=True)
+class Job:
+    """One Sentry event ready to send, and where it came from."""
+
+    event_id: str
+    payload: bytes
+    where: str  # source:line
+    record_type: str
+    message_id: str
+    detail: str
+    older: bool
+
+
+@dataclass(slots=True)
+class Done:
+    """A finished job: accepted (no failure), or failed with the reason why."""
+
+    job: Job
+    failure: Failure | None = None
+
+    @property
+    def accepted(self) -> bool:
+        """Sentry took the event."""
+        return self.failure is None
+
+
+class Sender(Protocol):
+    """Accepts jobs; reports finished ones through `completed` and `finish`.
+
+    `on_wait`, when set, is called about every 0.2 s while the sender blocks the caller
+    (a full backlog, or the final drain), so progress and commits go on during waits.
+    """
+
+    on_wait: Callable[[], None] | None
+    retries: int  # attempts repeated so far
+
+    def submit(self, job: Job) -> None:
+        """Queue one job (may block while the backlog is full)."""
+
+    def completed(self) -> list[Done]:
+        """Jobs finished since the last call (never blocks)."""
+
+    def finish(self, abandon: bool = False) -> list[Done]:
+        """Wait for every queued job (or abandon unsent ones) and return the rest."""
+
+    def status(self) -> str:
+        """A short state for the progress display ('' when nothing to say)."""

@@ -1,0 +1,1 @@
+"""Building Sentry events: error fields, common fields, ids, timestamps, breadcrumbs (SPEC §5)."""

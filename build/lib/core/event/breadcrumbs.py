@@ -1,0 +1,185 @@
+"""Compact per-visitor breadcrumbs: the memory bound of a replay (SPEC §10).
+
+A visitor's breadcrumbs are a ring of at most `--breadcrumbs` fixed-size records in one bytes
+object, oldest at `head`. Each record holds the breadcrumb's time and a 32-bit word: its
+category in the top bit and the id of its text in the other 31. Texts (page URLs, track names)
+repeat, so they are interned once in a table shared by all visitors. The table is bounded, by
+count (TEXT_LIMIT) and by size (TEXT_BUDGET characters): a text that does not fit is not kept
+(the breadcrumb keeps its time and category) and the report counts it.
+
+Times are exact integers of microseconds since the epoch (None: the event had none). A ring is
+*compact* while every time is a whole millisecond within ±24 days of the visitor's first one, as
+browser SDK timestamps are: a 9-byte header (format, that first time in ms) and 8-byte records
+(time as an int32 offset in ms). The first time that does not fit turns the ring *wide*, once:
+a 1-byte header and 12-byte records (time as an int64 of µs). Nothing is rounded either way.
+
+Memory is therefore at most visitors * (breadcrumbs * 12 B + 9 B) + TEXT_BUDGET, and 8 B a
+breadcrumb in the usual case: never O(events).
+"""
+
+import struct
+from datetime import UTC, datetime, timedelta
+
+import orjson
+
+NAVIGATION, TRACK = 0, 1 << 31  # the category bit, or-ed with the text id
+TEXT_ID_MASK = (1 << 31) - 1
+NO_TEXT = TEXT_ID_MASK
+DROPPED_TEXT = TEXT_ID_MASK - 1
+TEXT_LIMIT = 1_000_000  # far below DROPPED_TEXT
+TEXT_BUDGET = 64 * 1024 * 1024  # characters of interned text in all
+
+COMPACT, WIDE = 0, 1  # a ring's first byte
+COMPACT_HEADER = struct.Struct("<Bq")  # format, the base time in ms
+COMPACT_RECORD = struct.Struct("<iI")  # ms after the base (NO_MS: no time), word
+WIDE_RECORD = struct.Struct("<qI")  # µs since the epoch (NO_US: no time), word
+NO_MS = -(2**31)
+NO_US = -(2**63)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+Ring = bytes | bytearray
+
+
+def micros(moment: datetime) -> int:
+    """An aware datetime as exact microseconds since the epoch."""
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+class TextTable:
+    """Interned breadcrumb texts, at most `limit` of them."""
+
+    __slots__ = ("budget", "dropped", "ids", "limit", "size", "texts")
+
+    def __init__(self, limit: int = TEXT_LIMIT, budget: int = TEXT_BUDGET) -> None:
+        self.ids: dict[str, int] = {}
+        self.texts: list[str] = []
+        self.limit = limit
+        self.budget = budget
+        self.size = 0  # characters interned so far
+        self.dropped = 0  # breadcrumbs whose text was not kept because the table was full
+
+    def id_of(self, text: str | None) -> int:
+        """The text's id (interning it), NO_TEXT for None, DROPPED_TEXT when full."""
+        if text is None:
+            return NO_TEXT
+        found = self.ids.get(text)
+        if found is not None:
+            return found
+        if len(self.texts) >= self.limit or self.size + len(text) > self.budget:
+            self.dropped += 1
+            return DROPPED_TEXT
+        self.size += len(text)
+        new_id = len(self.texts)
+        self.ids[text] = new_id
+        self.texts.append(text)
+        return new_id
+
+    def text(self, text_id: int) -> str | None:
+        """The text of an id (None for NO_TEXT and DROPPED_TEXT)."""
+        return self.texts[text_id] if text_id < len(self.texts) else None
+
+
+def _compact_offset(base_ms: int, time_us: int | None) -> int | None:
+    """The compact record's time field for `time_us`, None when it does not fit."""
+    if time_us is None:
+        return NO_MS
+    ms, rest = divmod(time_us, 1000)
+    offset = ms - base_ms
+    return offset if rest == 0 and NO_MS < offset < 2**31 else None
+
+
+def _wide_record(time_us: int | None, word: int) -> bytes:
+    return WIDE_RECORD.pack(NO_US if time_us is None else time_us, word)
+
+
+def new_ring(time_us: int | None, word: int) -> Ring:
+    """A ring holding one breadcrumb."""
+    if time_us is not None and time_us % 1000 == 0:
+        return COMPACT_HEADER.pack(COMPACT, time_us // 1000) + COMPACT_RECORD.pack(0, word)
+    if time_us is None:
+        return COMPACT_HEADER.pack(COMPACT, 0) + COMPACT_RECORD.pack(NO_MS, word)
+    return bytes((WIDE,)) + _wide_record(time_us, word)
+
+
+def append(ring: Ring, head: int, limit: int, time_us: int | None, word: int) -> tuple[Ring, int]:
+    """Add a breadcrumb to a ring of at most `limit`; returns the ring and its new head (the
+    oldest record). A ring grows as exact-size bytes, and is overwritten in place once full."""
+    if ring[0] == COMPACT:
+        offset = _compact_offset(COMPACT_HEADER.unpack_from(ring)[1], time_us)
+        if offset is not None:
+            record = COMPACT_RECORD.pack(offset, word)
+            if len(ring) < COMPACT_HEADER.size + limit * COMPACT_RECORD.size:
+                return ring + record, head
+            return _overwrite(ring, head, limit, COMPACT_HEADER.size, record)
+        ring, head = _widen(ring, head), 0
+    record = _wide_record(time_us, word)
+    if len(ring) < 1 + limit * WIDE_RECORD.size:
+        return ring + record, head
+    return _overwrite(ring, head, limit, 1, record)
+
+
+def _overwrite(ring: Ring, head: int, limit: int, header: int, record: bytes) -> tuple[Ring, int]:
+    """Replace the oldest record of a full ring with `record`."""
+    if ring.__class__ is not bytearray:
+        ring = bytearray(ring)
+    start = header + head * len(record)
+    ring[start : start + len(record)] = record
+    return ring, (head + 1) % limit
+
+
+def _widen(ring: Ring, head: int) -> bytes:
+    """The same breadcrumbs, oldest first, as a wide ring."""
+    return bytes((WIDE,)) + b"".join(_wide_record(*record) for record in records(ring, head))
+
+
+def records(ring: Ring, head: int) -> list[tuple[int | None, int]]:
+    """(time in µs or None, word) of every breadcrumb, oldest first."""
+    if ring[0] == COMPACT:
+        base_ms = COMPACT_HEADER.unpack_from(ring)[1]
+        stored = [
+            (None if offset == NO_MS else (base_ms + offset) * 1000, word)
+            for offset, word in COMPACT_RECORD.iter_unpack(ring[COMPACT_HEADER.size :])
+        ]
+    else:
+        stored = [
+            (None if time_us == NO_US else time_us, word)
+            for time_us, word in WIDE_RECORD.iter_unpack(ring[1:])
+        ]
+    return stored[head:] + stored[:head]
+
+
+_DAY_US = 86_400 * 10**6
+_DAY_PREFIXES: dict[int, bytes] = {}  # "YYYY-MM-DDT" by day number; cleared when it gets big
+
+
+def iso_z(time_us: int) -> bytes:
+    """`datetime.isoformat(timespec="microseconds")` of an epoch time in UTC, with "Z"."""
+    day, rest = divmod(time_us, _DAY_US)
+    prefix = _DAY_PREFIXES.get(day)
+    if prefix is None:
+        if len(_DAY_PREFIXES) >= 10_000:
+            _DAY_PREFIXES.clear()
+        prefix = (_EPOCH + timedelta(days=day)).isoformat()[:11].encode()
+        _DAY_PREFIXES[day] = prefix
+    seconds, micro = divmod(rest, 1_000_000)
+    hours, seconds = divmod(seconds, 3600)
+    minutes, seconds = divmod(seconds, 60)
+    return b"%s%02d:%02d:%02d.%06dZ" % (prefix, hours, minutes, seconds, micro)
+
+
+def breadcrumbs_json(ring: Ring, head: int, texts: TextTable) -> bytes:
+    """The Sentry breadcrumbs, oldest first, as a JSON array: for each, `level`, `timestamp`
+    (when known), `category` and `type`, then `data.to` (navigation) or `message` (track)
+    when its text was kept."""
+    parts = []
+    for time_us, word in records(ring, head):
+        text = texts.text(word & TEXT_ID_MASK)
+        stamp = b'"timestamp":"%s",' % iso_z(time_us) if time_us is not None else b""
+        if word & TRACK == NAVIGATION:
+            kind = b'"category":"navigation","type":"navigation"'
+            tail = b',"data":{"to":%s}' % orjson.dumps(text) if text is not None else b""
+        else:
+            kind = b'"category":"rudderstack.track","type":"default"'
+            tail = b',"message":%s' % orjson.dumps(text) if text is not None else b""
+        parts.append(b'{"level":"info",%s%s%s}' % (stamp, kind, tail))
+    return b"[%s]" % b",".join(parts)

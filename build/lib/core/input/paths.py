@@ -1,0 +1,47 @@
+"""Which files a replay reads: paths in the order given, directories walked (SPEC §2.1)."""
+
+import os
+from pathlib import Path
+
+from core.errors import UsageError
+
+DUMP_SUFFIXES = (".json", ".jsonl", ".ndjson")
+STDIN = "-"
+
+
+def expand_paths(paths: list[str]) -> list[str]:
+    """Files in the order given, directories expanded in place (recursive, sorted path order).
+
+    Raises UsageError for a path that does not exist or cannot be read, before anything is read.
+    """
+    result: list[str] = []
+    for path in paths:
+        if path == STDIN:
+            result.append(path)
+            continue
+        target = Path(path)
+        if target.is_dir():
+            result.extend(_walk_dumps(target))
+        elif not target.exists():
+            raise UsageError(f"{path}: no such file or directory")
+        elif not os.access(target, os.R_OK) or not target.is_file():
+            raise UsageError(f"{path}: cannot be read")
+        else:
+            result.append(path)
+    return result
+
+
+def _walk_dumps(root: Path) -> list[str]:
+    if not os.access(root, os.R_OK | os.X_OK):
+        raise UsageError(f"{root}: cannot be read")
+    found: list[Path] = []
+    for directory, _dirs, files in os.walk(root):
+        for name in files:
+            base = name[:-3] if name.endswith(".gz") else name
+            if base.endswith(DUMP_SUFFIXES):
+                found.append(Path(directory) / name)
+    found.sort(key=lambda p: p.parts)
+    for path in found:
+        if not os.access(path, os.R_OK):
+            raise UsageError(f"{path}: cannot be read")
+    return [str(p) for p in found]

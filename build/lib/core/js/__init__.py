@@ -1,0 +1,1 @@
+"""Faithful ports of JavaScript behaviour: values, regular expressions, TraceKit 6.13.1."""

@@ -1,0 +1,72 @@
+"""Record outcomes, rejection reasons and delivery failures, verbatim from SPEC §3, §8 and §9."""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Outcome(StrEnum):
+    """Every record ends in exactly one of these."""
+
+    SENT = "sent"
+    WOULD_SEND = "would_send"
+    USER_SET = "user_set"
+    IDENTIFY_UNCHANGED = "identify_unchanged"
+    IDENTIFY_DROPPED = "identify_dropped"
+    IDENTIFY_NO_CONTEXT = "identify_no_context"
+    DESTINATION_DISABLED = "destination_disabled"
+    EVENT_FILTERED = "event_filtered"
+    INTERNAL_SENTRY_ERROR = "internal_sentry_error"
+    IGNORED_ERROR = "ignored_error"
+    DENIED_URL = "denied_url"
+    NOT_ALLOWED_URL = "not_allowed_url"
+    TOO_OLD = "too_old"
+    ALREADY_SENT = "already_sent"
+    BREADCRUMB = "breadcrumb"
+    NO_OP = "no_op"
+    REJECTED = "rejected"
+    FAILED = "failed"
+
+
+class RejectReason(StrEnum):
+    """Why an input line (or one event of a batch) was rejected."""
+
+    INVALID_JSON = "invalid_json"
+    INVALID_UTF8 = "invalid_utf8"
+    NOT_AN_OBJECT = "not_an_object"
+    MISSING_TYPE = "missing_type"
+    UNKNOWN_TYPE = "unknown_type"
+    EVENT_TOO_LARGE = "event_too_large"
+    BAD_BATCH = "bad_batch"
+    TRUNCATED_INPUT = "truncated_input"
+
+
+class FailKind(StrEnum):
+    """Why a delivery failed; `Failure.reason` is the string the report counts."""
+
+    HTTP = "http"  # a permanent answer (400, 413, ...): reason http_<status>
+    AUTH = "auth_http"  # 401/403: the DSN is wrong and the run stops; reason auth_http_<status>
+    NETWORK = "network_error"  # no answer after every attempt
+    INTERRUPTED = "interrupted"  # the run stopped before this event could be sent
+    AFTER_AUTH_ERROR = "stopped_after_auth_error"  # not sent: another event's 401/403 stopped it
+    INTERNAL = "internal_error"  # a bug; the per-record guard keeps the run going
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """One failed delivery: its kind, the HTTP status (HTTP, AUTH) or the error's name."""
+
+    kind: FailKind
+    status: int = 0
+    detail: str = ""
+
+    @property
+    def reason(self) -> str:
+        """The report's key: `http_413`, `auth_http_401`, `internal_error:KeyError`, ..."""
+        if self.kind is FailKind.HTTP or self.kind is FailKind.AUTH:
+            return f"{self.kind.value}_{self.status}"
+        if self.kind is FailKind.INTERNAL:
+            return f"{self.kind.value}:{self.detail}"
+        return self.kind.value
+
+
+EVENT_TYPES = frozenset({"identify", "track", "page", "screen", "group", "alias"})

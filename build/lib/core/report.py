@@ -1,0 +1,98 @@
+"""The run report: outcome counts that add up to the records, and the exit code (SPEC §9)."""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.errors import ExitCode
+from core.outcome import Outcome
+
+MAX_LISTED_FAILURES = 100
+
+
+@dataclass
+class Report:
+    """Counts for one run; `outcomes` sums to `records`."""
+
+    dry_run: bool
+    files: int = 0
+    lines: int = 0
+    records: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+    by_type: Counter[str] = field(default_factory=Counter)
+    rejected: Counter[str] = field(default_factory=Counter)
+    failed: Counter[str] = field(default_factory=Counter)
+    older_than_30_days: int = 0
+    visitors: int = 0  # what memory grows with (SPEC §10)
+    retries: int = 0  # delivery attempts repeated after 429s, 5xx and network errors
+    breadcrumb_texts_not_kept: int = 0  # the cost of the bounded text table (core/crumbs.py)
+    duration_s: float = 0.0
+    interrupted: bool = False
+    stopped: str = ""  # why the run stopped early (--strict, --limit, an auth failure)
+    output_error: str = ""  # the output that could not be written, and why (SPEC §8)
+    auth_failed: bool = False
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    destination: dict[str, str] = field(default_factory=dict)
+
+    def count(self, outcome: Outcome) -> None:
+        """Record one outcome (an Outcome is a str, so it counts under its value)."""
+        self.outcomes[outcome] += 1
+
+    def count_rejected(self, reason: str) -> None:
+        """Record one rejected record."""
+        self.outcomes[Outcome.REJECTED.value] += 1
+        self.rejected[reason] += 1
+
+    def count_failed(self, reason: str, where: str, event_id: str) -> None:
+        """Record one failed delivery; the first failures are listed by place."""
+        self.outcomes[Outcome.FAILED.value] += 1
+        self.failed[reason] += 1
+        if len(self.failures) < MAX_LISTED_FAILURES:
+            self.failures.append({"source": where, "event_id": event_id, "reason": reason})
+
+    @property
+    def records_per_s(self) -> float:
+        """Throughput over the whole run."""
+        return self.records / self.duration_s if self.duration_s > 0 else 0.0
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """4 interrupted, 2 the DSN was refused, 1 deliveries failed, 3 lines rejected, else 0."""
+        if self.interrupted:
+            return ExitCode.INTERRUPTED
+        if self.auth_failed:
+            return ExitCode.USAGE
+        if self.failed:
+            return ExitCode.DELIVERY_FAILED
+        if self.rejected:
+            return ExitCode.REJECTED_INPUT
+        return ExitCode.OK
+
+    def to_json(self) -> dict[str, Any]:
+        """The report object printed by `--report json`."""
+        return {
+            "dry_run": self.dry_run,
+            "files": self.files,
+            "lines": self.lines,
+            "records": self.records,
+            "outcomes": {str(k): v for k, v in sorted(self.outcomes.items())},
+            "by_type": dict(sorted(self.by_type.items())),
+            "rejected": dict(sorted(self.rejected.items())),
+            "failed": dict(sorted(self.failed.items())),
+            "older_than_30_days": self.older_than_30_days,
+            "visitors": self.visitors,
+            "retries": self.retries,
+            "breadcrumb_texts_not_kept": self.breadcrumb_texts_not_kept,
+            "duration_s": round(self.duration_s, 3),
+            "records_per_s": round(self.records_per_s, 1),
+            "exit_code": int(self.exit_code),
+            "interrupted": self.interrupted,
+            "stopped": self.stopped,
+            "output_error": self.output_error,
+            "failures": self.failures,
+            "warnings": self.warnings,
+            "notes": self.notes,
+            "destination": self.destination,
+        }

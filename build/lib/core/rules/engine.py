@@ -1,0 +1,295 @@
+"""The filter engine: one decision per event record, shared by replay, dry-run and validate.
+
+Order per event (SPEC §6): integrations object → client-side event filtering → type handling →
+inbound filters (errors) → includePaths → --max-age. The engine keeps what the browser's Sentry
+scope would hold per visitor (the current user and the last N breadcrumbs); it does no I/O.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import orjson
+
+from core.config import DestinationConfig, compile_include_paths, compile_patterns
+from core.event.breadcrumbs import (
+    NAVIGATION,
+    TRACK,
+    TextTable,
+    append,
+    breadcrumbs_json,
+    micros,
+    new_ring,
+)
+from core.event.error import (
+    apply_include_paths,
+    build_error_payload,
+    error_event_names,
+    is_error_event,
+)
+from core.event.fields import IDENTIFY_FINGERPRINT, common_fields, navigation_target, release_for
+from core.event.ids import event_id
+from core.event.timestamps import event_time
+from core.input.records import Record
+from core.outcome import Outcome
+from core.rules.eventfilter import (
+    Semantics,
+    destination_enabled,
+    event_denied,
+    fast_enabled,
+    filtering_active,
+)
+from core.rules.identify import NoContextError, map_user
+from core.rules.inbound import InboundFilters, inbound_decision
+from core.rules.visitors import SENT_IS_CURRENT, Visitor, digest, is_last_sent, visitor_key
+
+SENTRY_RETIMESTAMP_AGE = timedelta(days=30)  # Relay max_secs_in_past (reference peers §4.1)
+
+
+class IdentifyMode(StrEnum):
+    """--identify-events: when a kept identify becomes a user-context event."""
+
+    CHANGED = "changed"
+    ALL = "all"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """Engine settings that come from the command line, not the destination config."""
+
+    semantics: Semantics = Semantics.V3
+    identify_events: IdentifyMode = IdentifyMode.CHANGED
+    error_events: tuple[str, ...] = ()
+    breadcrumbs: int = 100
+    max_age_days: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What happens to one event; `sentry_event` is set only when something is sent."""
+
+    outcome: Outcome
+    detail: str = ""
+    sentry_event: dict[str, Any] | None = None
+    kind: str = ""  # "identify" or "error" when something is sent
+    older_than_30_days: bool = False
+
+
+# Shared decisions for the common outcomes when no --explain detail is wanted.
+_PLAIN = {outcome: Decision(outcome) for outcome in Outcome}
+_BREADCRUMB = _PLAIN[Outcome.BREADCRUMB]
+_NAVIGATION_TYPES = frozenset({"page", "screen"})
+
+
+class Engine:
+    """Decides every record of a run, in input order; owns the per-visitor state.
+
+    With `explain` off, decisions carry no detail text (nothing formats what nobody reads).
+    """
+
+    def __init__(
+        self,
+        config: DestinationConfig,
+        options: EngineOptions,
+        *,
+        now: datetime,
+        explain: bool = True,
+    ) -> None:
+        self.config = config
+        self.options = options
+        self.now = now
+        self.explain = explain
+        self.by_anonymous_id: dict[str, Visitor] = {}
+        self.by_user_id: dict[str, Visitor] = {}  # and "" for events with neither id
+        self.texts = TextTable()
+        ignore, w1 = compile_patterns(config.ignore_errors, "ignoreErrors")
+        deny, w2 = compile_patterns(config.deny_urls, "denyUrls")
+        allow, w3 = compile_patterns(config.allow_urls, "allowUrls")
+        self.filters = InboundFilters.from_patterns(ignore, deny, allow)
+        self.include_paths, w4 = compile_include_paths(config.include_paths)
+        self.warnings = [*w1, *w2, *w3, *w4]
+        self.error_names = error_event_names(options.error_events)
+        self.max_age = (
+            timedelta(days=options.max_age_days) if options.max_age_days is not None else None
+        )
+        self.base_tags = {"logger": config.logger} if config.logger else {}
+        self.semantics = options.semantics
+        self.filtering = filtering_active(config.event_filtering_option)
+        self.crumb_limit = options.breadcrumbs
+
+    def decide(self, record: Record) -> Decision:
+        """The decision for one event record (never a rejected one)."""
+        event = record.event
+        assert event is not None
+        if not (fast_enabled(event, self.semantics)):
+            enabled, why = destination_enabled(event, self.semantics)
+            if not enabled:
+                return self._decision(Outcome.DESTINATION_DISABLED, why)
+        if self.filtering:
+            cfg = self.config
+            denied, why = event_denied(
+                event,
+                cfg.event_filtering_option,
+                cfg.whitelisted_events,
+                cfg.blacklisted_events,
+                self.semantics,
+            )
+            if denied:
+                return self._decision(Outcome.EVENT_FILTERED, why)
+        kind = record.type
+        if kind == "track":
+            if is_error_event(event, self.error_names):
+                return self._error(record, event)
+            name = event.get("event")
+            text = name if name.__class__ is str else None
+            self._crumb(event, TRACK, text)
+            return Decision(Outcome.BREADCRUMB, f"track {name!r}") if self.explain else _BREADCRUMB
+        if kind in _NAVIGATION_TYPES:
+            target = navigation_target(event)
+            self._crumb(event, NAVIGATION, target)
+            if self.explain:
+                return Decision(Outcome.BREADCRUMB, f"{kind} to {target!r}")
+            return _BREADCRUMB
+        if kind == "identify":
+            return self._identify(record, event)
+        return self._decision(Outcome.NO_OP, f"{kind} does nothing for Sentry")
+
+    def _decision(self, outcome: Outcome, detail: str) -> Decision:
+        return Decision(outcome, detail) if self.explain else _PLAIN[outcome]
+
+    @property
+    def visitor_count(self) -> int:
+        """Visitors seen so far (what the engine's memory grows with)."""
+        return len(self.by_anonymous_id) + len(self.by_user_id)
+
+    def _visitor(self, event: dict[str, Any]) -> Visitor:
+        anonymous, key = visitor_key(event)
+        index = self.by_anonymous_id if anonymous else self.by_user_id
+        visitor = index.get(key)
+        if visitor is None:
+            visitor = index[key] = Visitor()
+        return visitor
+
+    def _crumb(self, event: dict[str, Any], category: int, text: str | None) -> None:
+        limit = self.crumb_limit
+        if limit <= 0:
+            return
+        visitor = self._visitor(event)
+        word = category | self.texts.id_of(text)
+        if visitor.crumbs is None:
+            visitor.crumbs = new_ring(crumb_time(event), word)
+        else:
+            visitor.crumbs, visitor.head = append(
+                visitor.crumbs, visitor.head, limit, crumb_time(event), word
+            )
+
+    def _identify(self, record: Record, event: dict[str, Any]) -> Decision:
+        try:
+            user = map_user(event)
+        except NoContextError:
+            return self._decision(Outcome.IDENTIFY_NO_CONTEXT, "context is missing or null")
+        if user is None:
+            return self._decision(Outcome.IDENTIFY_DROPPED, "no userId, email, name or ip_address")
+        visitor = self._visitor(event)
+        # canonical (sorted) JSON: compact to keep, and what "the user changed" compares.
+        # orjson's result holds a 4 KiB allocation whatever its length: keep an exact copy.
+        user_json = orjson.dumps(user, option=orjson.OPT_SORT_KEYS)
+        current = visitor.user
+        if current is None or user_json != current:
+            if visitor.sent is SENT_IS_CURRENT:
+                assert current is not None
+                visitor.sent = digest(current)  # the user being replaced was the last sent
+            visitor.user = bytes(memoryview(user_json))
+        mode = self.options.identify_events
+        if mode is IdentifyMode.NONE:
+            return self._decision(Outcome.USER_SET, _describe_user(user) if self.explain else "")
+        if mode is IdentifyMode.CHANGED and is_last_sent(visitor):
+            visitor.sent = SENT_IS_CURRENT
+            detail = _describe_user(user) if self.explain else ""
+            return self._decision(Outcome.IDENTIFY_UNCHANGED, detail)
+        sentry, timestamp = self._common(
+            record, event, "identify", {"rudderstack.type": "identify"}
+        )
+        sentry.update(
+            level="info", message="identify", fingerprint=list(IDENTIFY_FINGERPRINT), user=user
+        )
+        detail = _describe_user(user) if self.explain else ""
+        decision = self._sendable(sentry, timestamp, "identify", detail)
+        if decision.sentry_event is not None:
+            visitor.sent = SENT_IS_CURRENT
+        return decision
+
+    def _error(self, record: Record, event: dict[str, Any]) -> Decision:
+        payload = build_error_payload(event)
+        dropped, why = inbound_decision(payload, self.filters)
+        if dropped is not None:
+            return self._decision(dropped, why)
+        apply_include_paths(payload, self.include_paths)
+        tags = {**payload.pop("tags", {}), "rudderstack.type": "track"}
+        sentry, timestamp = self._common(record, event, "error", tags)
+        sentry.update(payload)
+        visitor = self._visitor(event)
+        # both are kept as JSON already: spliced into the payload as they are
+        if visitor.user is not None:
+            sentry["user"] = orjson.Fragment(visitor.user)
+        if visitor.crumbs:
+            values = breadcrumbs_json(visitor.crumbs, visitor.head, self.texts)
+            sentry["breadcrumbs"] = {"values": orjson.Fragment(values)}
+        detail = _describe_error(sentry) if self.explain else ""
+        return self._sendable(sentry, timestamp, "error", detail)
+
+    def _common(
+        self, record: Record, event: dict[str, Any], kind: str, tags: dict[str, str]
+    ) -> tuple[dict[str, Any], datetime | None]:
+        cfg = self.config
+        timestamp = event_time(event, record.created_at)
+        sentry = common_fields(
+            event,
+            event_id_hex=event_id(kind, event),
+            timestamp=timestamp,
+            source=f"{record.source}:{record.line}",
+            environment=cfg.environment,
+            release=release_for(event, cfg.custom_version_property, cfg.release),
+            server_name=cfg.server_name,
+            tags={**self.base_tags, **tags},
+        )
+        return sentry, timestamp
+
+    def _sendable(
+        self, sentry: dict[str, Any], timestamp: datetime | None, kind: str, detail: str
+    ) -> Decision:
+        age = self.now - timestamp if timestamp is not None else None
+        if self.max_age is not None and age is not None and age > self.max_age:
+            return self._decision(Outcome.TOO_OLD, f"{age.days} days old")
+        old = age is not None and age > SENTRY_RETIMESTAMP_AGE
+        return Decision(Outcome.WOULD_SEND, detail, sentry, kind, old)
+
+
+def crumb_time(event: dict[str, Any]) -> int | None:
+    """A breadcrumb's time in microseconds since the epoch (None when no candidate parses)."""
+    value = event.get("originalTimestamp")
+    if value.__class__ is str:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            return micros(moment)
+    fallback = event_time(event, None)
+    return micros(fallback) if fallback is not None else None
+
+
+def _describe_user(user: dict[str, Any]) -> str:
+    parts = [f"{key}={user[key]!r}" for key in ("id", "email", "username") if key in user]
+    return "user " + (" ".join(parts) if parts else f"with {len(user)} traits")
+
+
+def _describe_error(sentry: dict[str, Any]) -> str:
+    values = sentry.get("exception", {}).get("values") if "exception" in sentry else None
+    if isinstance(values, list) and values and isinstance(values[0], dict):
+        return f"error {values[0].get('type')}: {values[0].get('value')}"[:120]
+    return f"error message {sentry.get('message')!r}"[:120]

@@ -1,0 +1,134 @@
+"""The ledger of accepted event ids, in SQLite so memory never grows with the events sent.
+
+Real sends record every id Sentry accepted in the state file; a re-run with the same state
+skips them (outcome `already_sent`), so an interrupted job is finished by running the same
+command again. Without a writable state (dry-run, `--no-state`) this run's ids go to a temporary
+SQLite file instead, which still makes a repeated event in one run count once; a dry-run given
+`--state` reads that file and never writes it. Only the ids not yet committed are in memory,
+plus a fixed 8 MiB Bloom filter that lets a new id skip the database lookup.
+"""
+
+import os
+import sqlite3
+import tempfile
+from pathlib import Path
+
+from core.clock import SYSTEM_CLOCK, Clock
+from core.errors import UsageError
+
+DEFAULT_STATE_PATH = Path(".rudder-sentry") / "state.sqlite"
+COMMIT_EVERY = 500
+COMMIT_AFTER_S = 0.5  # a hard crash (SIGKILL, power loss) can forget at most this much sending;
+# those events keep their ids, so Sentry's dedup of recent ids drops a re-run's copies
+BLOOM_BITS = 1 << 26  # 8 MiB; about 1e-4 false positives (a wasted lookup) at 1M ids
+
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS sent (event_id BLOB PRIMARY KEY, sent_at REAL NOT NULL)"
+    " WITHOUT ROWID"
+)
+LOOKUP = "SELECT 1 FROM sent WHERE event_id = ?"
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    try:
+        db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA cache_size=-256")  # 256 KiB: a point lookup needs few pages
+        db.execute(SCHEMA)
+        return db
+    except (OSError, sqlite3.Error) as exc:
+        raise UsageError(f"{path}: cannot open the state file: {exc}") from exc
+
+
+class Ledger:
+    """Which event ids are done: this run's, plus (with a state file) every earlier run's."""
+
+    def __init__(self, path: Path | None, *, writable: bool, clock: Clock = SYSTEM_CLOCK) -> None:
+        self.path = path
+        self._clock = clock
+        self._pending: dict[bytes, float] = {}
+        self._flushed_at = clock.monotonic()
+        self._state: sqlite3.Connection | None = None
+        self._scratch: Path | None = None
+        self._bloom = bytearray(BLOOM_BITS // 8)
+        if path is not None and writable:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._state = self._writer = _connect(path)
+        else:
+            if path is not None and path.exists():
+                self._state = _connect(path)  # read only: nothing is ever written to it
+            handle, name = tempfile.mkstemp(prefix="rudder-sentry-run-", suffix=".sqlite")
+            os.close(handle)
+            self._scratch = Path(name)
+            self._writer = _connect(self._scratch)
+            self._writer.execute("PRAGMA journal_mode=OFF")  # this run's scratch: never synced
+            self._writer.execute("PRAGMA synchronous=OFF")
+        if self._state is not None:
+            for (key,) in self._state.execute("SELECT event_id FROM sent"):
+                self._remember(key)
+
+    def _remember(self, key: bytes) -> None:
+        bloom = self._bloom
+        for start in (0, 9, 12):  # event ids are uuid5: SHA-1 bytes, except 6 and 8
+            bit = int.from_bytes(key[start : start + 4], "little") % BLOOM_BITS
+            bloom[bit >> 3] |= 1 << (bit & 7)
+
+    def _maybe(self, key: bytes) -> bool:
+        bloom = self._bloom
+        for start in (0, 9, 12):
+            bit = int.from_bytes(key[start : start + 4], "little") % BLOOM_BITS
+            if not bloom[bit >> 3] & (1 << (bit & 7)):
+                return False
+        return True
+
+    def known(self, event_id: str) -> bool:
+        """Sent in this run, or recorded as accepted in the state file."""
+        key = bytes.fromhex(event_id)
+        if key in self._pending:
+            return True
+        if not self._maybe(key):  # certainly new: no lookup
+            return False
+        if self._writer.execute(LOOKUP, (key,)).fetchone() is not None:
+            return True
+        if self._state is not None and self._state is not self._writer:
+            return self._state.execute(LOOKUP, (key,)).fetchone() is not None
+        return False
+
+    def mark(self, event_id: str) -> None:
+        """Record an accepted id; committed every COMMIT_EVERY ids or COMMIT_AFTER_S seconds."""
+        key = bytes.fromhex(event_id)
+        self._pending[key] = self._clock.epoch()
+        self._remember(key)
+        if len(self._pending) >= COMMIT_EVERY:
+            self.flush()
+        else:
+            self.tick()
+
+    def tick(self) -> None:
+        """Commit pending ids when the oldest may be COMMIT_AFTER_S old: called on every
+        acceptance and during waits, so the crash window holds while nothing is accepted."""
+        if self._pending and self._clock.monotonic() - self._flushed_at > COMMIT_AFTER_S:
+            self.flush()
+
+    def flush(self) -> None:
+        """Commit pending ids."""
+        self._flushed_at = self._clock.monotonic()
+        if not self._pending:
+            return
+        with self._writer:
+            self._writer.execute("BEGIN")
+            self._writer.executemany(
+                "INSERT OR IGNORE INTO sent VALUES (?, ?)", self._pending.items()
+            )
+        self._pending.clear()
+
+    def close(self) -> None:
+        """Flush, close, and remove this run's scratch file."""
+        self.flush()
+        self._writer.close()
+        if self._state is not None and self._state is not self._writer:
+            self._state.close()
+        if self._scratch is not None:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{self._scratch}{suffix}").unlink(missing_ok=True)

@@ -1,0 +1,106 @@
+"""Opening a dump (plain or gzip, by magic bytes) and reading its records line by line (SPEC §3)."""
+
+import gzip
+import io
+import zlib
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+import orjson
+
+from core.input.records import Record, is_bare_event, parse_line, reject, to_record
+from core.outcome import RejectReason
+
+CHUNK_SIZE = 1 << 20
+GZIP_MAGIC = b"\x1f\x8b"
+BOM = b"\xef\xbb\xbf"  # a UTF-8 byte-order mark is not JSON; editors add it
+loads = orjson.loads
+JSONDecodeError = orjson.JSONDecodeError
+
+
+class _Prefixed(io.RawIOBase):
+    """A stream that yields `prefix` first, then the rest of `stream` (to sniff stdin's magic)."""
+
+    def __init__(self, prefix: bytes, stream: BinaryIO) -> None:
+        self._prefix = prefix
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        if self._prefix:
+            size = min(len(view), len(self._prefix))
+            view[:size] = self._prefix[:size]
+            self._prefix = self._prefix[size:]
+            return size
+        read1 = getattr(self._stream, "read1", None)  # a pipe must not wait for a full buffer
+        data = read1(len(view)) if read1 is not None else self._stream.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+
+def open_dump(stream: BinaryIO) -> io.BufferedIOBase:
+    """The stream itself, or a gzip reader over it when it starts with the gzip magic bytes."""
+    head = b""
+    while len(head) < 2:
+        more = stream.read(2 - len(head))
+        if not more:
+            break
+        head += more
+    source = io.BufferedReader(_Prefixed(head, stream), CHUNK_SIZE)
+    if head == GZIP_MAGIC:
+        return gzip.GzipFile(fileobj=source, mode="rb")
+    return source
+
+
+class DumpReader:
+    """Iterates the records of one opened dump; counts physical lines in `lines`."""
+
+    def __init__(self, stream: io.BufferedIOBase, source: str) -> None:
+        self.source = source
+        self.lines = 0
+        self._stream = stream
+        self._pending = b""  # the start of a line whose end has not been read yet
+
+    def _line_batches(self) -> Iterator[list[bytes]]:
+        """The stream's lines, a chunk's worth at a time; the last one may lack its newline."""
+        while chunk := self._stream.read1(CHUNK_SIZE):
+            lines = (self._pending + chunk if self._pending else chunk).split(b"\n")
+            self._pending = lines.pop()
+            yield lines
+        if self._pending:
+            last, self._pending = self._pending, b""
+            yield [last]
+
+    def __iter__(self) -> Iterator[Record]:
+        source = self.source
+        try:
+            for lines in self._line_batches():
+                for line in lines:
+                    self.lines += 1
+                    lineno = self.lines
+                    if lineno == 1:
+                        line = line.removeprefix(BOM)
+                    # the fast path: one bare event per line (parse_line handles the rest)
+                    try:
+                        document = loads(line)
+                    except JSONDecodeError:
+                        yield from parse_line(line, source, lineno)
+                        continue
+                    if document.__class__ is dict and is_bare_event(document):
+                        yield to_record(document, source, lineno, None, line)
+                    else:
+                        yield from parse_line(line, source, lineno, document)
+        except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
+            self.lines += 1
+            yield reject(
+                source, self.lines, RejectReason.TRUNCATED_INPUT, self._pending, _describe(exc)
+            )
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, EOFError):
+        return "compressed stream ended before its end marker"
+    return f"corrupt compressed stream ({exc})"

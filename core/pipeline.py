@@ -1,0 +1,303 @@
+"""The per-record loop: read → decide → dedupe → send (or record) → account. Streaming.
+
+Every record ends in exactly one outcome, counted in the report. Memory grows with the number
+of visitors (the engine's state) and the ids sent in this run, never with the events read.
+An output that cannot be written stops the loop like an interruption (core/sinks.py).
+"""
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+import orjson
+
+from core.delivery.jobs import Done, Job, Sender
+from core.input.dump import DumpReader, open_dump
+from core.input.paths import STDIN
+from core.input.records import Record, raw_text
+from core.outcome import FailKind, Failure, Outcome, RejectReason
+from core.report import Report
+from core.rules.engine import Engine
+from core.sinks import Sink
+from core.state import Ledger
+
+MAX_EVENT_BYTES = 1024 * 1024  # Relay's limit for one event item (reference peers §4.2)
+PROGRESS_EVERY = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """A snapshot for the progress display."""
+
+    records: int
+    sent: int  # or, in a dry-run, would be sent
+    failed: int
+    rejected: int
+    status: str
+    dry_run: bool = False
+
+
+@dataclass
+class ReplayIO:
+    """Where a run reads from and writes to; the CLI opens these."""
+
+    stdin: BinaryIO | None = None
+    output: Sink | None = None
+    rejects: Sink | None = None
+    failures: Sink | None = None
+    explain: Sink | None = None
+    progress: Callable[[Progress], None] | None = None
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def sinks(self) -> list[Sink]:
+        """The outputs that are open."""
+        return [s for s in (self.output, self.rejects, self.failures, self.explain) if s]
+
+
+class Pipeline:
+    """The per-record loop and its bookkeeping."""
+
+    def __init__(
+        self,
+        io: ReplayIO,
+        engine: Engine,
+        ledger: Ledger,
+        sender: Sender,
+        report: Report,
+        *,
+        limit: int | None = None,
+        strict: bool = False,
+    ) -> None:
+        self.io = io
+        self.strict = strict
+        self.engine = engine
+        self.ledger = ledger
+        self.sender = sender
+        self.report = report
+        self.inflight: dict[str, dict[str, Any]] = {}  # event id → the input event
+        self.sent = 0
+        self.stopping = False
+        sender.on_wait = self._tick
+        # bound once: the per-record path is the hot path of the whole tool
+        self.decide = engine.decide
+        self.outcomes = report.outcomes
+        self.by_type = report.by_type
+        self.stop_requested = io.stop.is_set
+        self.limit = limit
+        self.explaining = io.explain is not None
+        for sink in io.sinks():
+            sink.on_error = self._output_failed
+
+    def read_all(self, paths: list[str]) -> None:
+        """Read every path in order until done, stopped, or interrupted."""
+        for path in paths:
+            if self.stopping:
+                break
+            self.report.files += 1
+            self._read_path(path)
+
+    def _read_path(self, path: str) -> None:
+        source = "<stdin>" if path == STDIN else path
+        try:
+            if path == STDIN:
+                if self.io.stdin is None:
+                    raise OSError("no standard input")
+                self._read_stream(self.io.stdin, source)
+            else:
+                with open(path, "rb") as stream:
+                    self._read_stream(stream, source)
+        except OSError as exc:
+            record = Record(source, 0, reason=RejectReason.TRUNCATED_INPUT, detail=str(exc))
+            self.handle(record)
+
+    def _read_stream(self, stream: BinaryIO, source: str) -> None:
+        reader = DumpReader(open_dump(stream), source)
+        try:
+            for record in reader:
+                self.handle(record)
+                if self.stopping:
+                    break
+        finally:
+            self.report.lines += reader.lines
+
+    def handle(self, record: Record) -> None:
+        """Give one record its outcome (now, or when its delivery finishes)."""
+        report = self.report
+        report.records += 1
+        if record.reason is not None:
+            self._reject(record, record.reason, record.detail, record.raw)
+        else:
+            self.by_type[record.type] += 1
+            try:
+                self._decide(record)
+            except TypeError as exc:  # orjson: nested deeper than it can serialize
+                self._reject(record, RejectReason.EVENT_TOO_LARGE, f"cannot serialize: {exc}")
+            except Exception as exc:  # the per-record guard: a bug must not lose the run
+                failure = Failure(FailKind.INTERNAL, detail=type(exc).__name__)
+                report.count_failed(failure.reason, _where(record), "")
+                self._explain(record, Outcome.FAILED, f"internal error: {exc}")
+        if report.records % PROGRESS_EVERY == 0:
+            self._collect()
+            self._progress()
+        if self.stop_requested():
+            self.report.interrupted = True
+            self.stopping = True
+        elif self.limit is not None and report.records >= self.limit:
+            report.stopped = f"--limit {self.limit} reached"
+            self.stopping = True
+
+    def _decide(self, record: Record) -> None:
+        decision = self.decide(record)
+        sentry = decision.sentry_event
+        if sentry is None:
+            self.outcomes[decision.outcome] += 1
+            if self.explaining:
+                self._explain(record, decision.outcome, decision.detail)
+            return
+        payload = orjson.dumps(sentry)
+        if len(payload) > MAX_EVENT_BYTES:
+            detail = f"the Sentry event is {len(payload)} bytes (limit {MAX_EVENT_BYTES})"
+            self._reject(record, RejectReason.EVENT_TOO_LARGE, detail)
+            return
+        event_id = sentry["event_id"]
+        if event_id in self.inflight or self.ledger.known(event_id):
+            self.report.count(Outcome.ALREADY_SENT)
+            self._explain(record, Outcome.ALREADY_SENT, f"event {event_id}")
+            return
+        assert record.event is not None
+        self.inflight[event_id] = record.event
+        job = Job(
+            event_id=event_id,
+            payload=payload,
+            where=_where(record),
+            record_type=record.type,
+            message_id=_message_id(record.event),
+            detail=f"{decision.kind} {event_id}: {decision.detail}" if self.explaining else "",
+            older=decision.older_than_30_days,
+        )
+        self.sender.submit(job)
+        self._collect()
+
+    def _tick(self) -> None:
+        """While the sender waits: collect answers, commit accepted ids, show progress."""
+        self._collect()
+        self.ledger.tick()
+        self._progress()
+
+    def _collect(self, done: list[Done] | None = None) -> None:
+        for item in self.sender.completed() if done is None else done:
+            self._complete(item)
+
+    def _complete(self, done: Done) -> None:
+        job = done.job
+        event = self.inflight.pop(job.event_id, None)
+        report = self.report
+        failure = done.failure
+        if failure is None:
+            self.ledger.mark(job.event_id)
+            outcome = Outcome.WOULD_SEND if report.dry_run else Outcome.SENT
+            report.count(outcome)
+            self.sent += 1
+            if job.older:
+                report.older_than_30_days += 1
+            if self.io.output is not None:
+                self.io.output.write(job.payload + b"\n")
+        else:
+            outcome = Outcome.FAILED
+            report.count_failed(failure.reason, job.where, job.event_id)
+            if failure.kind is FailKind.AUTH:
+                report.auth_failed = True
+                report.stopped = (
+                    f"Sentry refused the DSN (HTTP {failure.status}): the key or project is wrong"
+                )
+                self.stopping = True
+            if self.io.failures is not None and event is not None:
+                self.io.failures.write(orjson.dumps(event) + b"\n")
+        if self.explaining:
+            detail = job.detail if failure is None else failure.reason
+            self._explain_line(job.where, job.record_type, job.message_id, outcome, detail)
+
+    def _output_failed(self, sink: Sink) -> None:
+        """An output broke: stop like an interruption; the first broken output is the reason."""
+        if not self.report.output_error:
+            self.report.output_error = sink.reason
+        self.report.interrupted = True
+        self.stopping = True
+        self.io.stop.set()  # the sender abandons what it has not sent
+
+    def finish(self) -> None:
+        """Drain the senders: wait for queued jobs, or abandon them when interrupted."""
+        self._collect(self.sender.finish(abandon=self.report.interrupted))
+        if self.io.stop.is_set():  # a signal (or a broken output) while draining
+            self.report.interrupted = True
+        for sink in self.io.sinks():
+            sink.flush()
+        self.report.visitors = self.engine.visitor_count
+        self.report.retries = self.sender.retries
+        self.report.breadcrumb_texts_not_kept = self.engine.texts.dropped
+        self._progress()
+
+    def _reject(
+        self, record: Record, reason: RejectReason, detail: str, raw: str | None = None
+    ) -> None:
+        self.report.count_rejected(reason.value)
+        if raw is None:
+            raw = _event_raw(record.event)
+        if self.io.rejects is not None:
+            line = {"source": record.source, "line": record.line, "reason": reason.value}
+            self.io.rejects.write(orjson.dumps({**line, "raw": raw, "detail": detail}) + b"\n")
+        self._explain(record, Outcome.REJECTED, f"{reason.value}: {detail}")
+        if self.strict:
+            self.report.stopped = f"--strict: {record.source}:{record.line} was rejected"
+            self.stopping = True
+
+    def _explain(self, record: Record, outcome: Outcome, detail: str) -> None:
+        kind, message_id = record.type, _message_id(record.event)
+        self._explain_line(_where(record), kind, message_id, outcome, detail)
+
+    def _explain_line(
+        self, where: str, kind: str, message_id: str, outcome: Outcome, detail: str
+    ) -> None:
+        """`source:line`, type, messageId, outcome, detail: tab-separated, one line."""
+        if self.io.explain is not None:
+            fields = (where, kind or "-", message_id or "-", outcome.value, detail)
+            line = "\t".join(_one_line(field) for field in fields) + "\n"
+            self.io.explain.write(line.encode("utf-8", "backslashreplace"))
+
+    def _progress(self) -> None:
+        if self.io.progress is not None:
+            report = self.report
+            self.io.progress(
+                Progress(
+                    records=report.records,
+                    sent=self.sent,
+                    failed=sum(report.failed.values()),
+                    rejected=sum(report.rejected.values()),
+                    status=self.sender.status(),
+                    dry_run=report.dry_run,
+                )
+            )
+
+
+def _message_id(event: dict[str, Any] | None) -> str:
+    """The event's messageId when it is a string ("" otherwise)."""
+    message_id = event.get("messageId") if event is not None else None
+    return message_id if isinstance(message_id, str) else ""
+
+
+def _where(record: Record) -> str:
+    return f"{record.source}:{record.line}"
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\t", " ").replace("\n", " ").replace("\r", " ")
+
+
+def _event_raw(event: dict[str, Any] | None) -> str:
+    if event is None:
+        return ""
+    try:
+        return raw_text(orjson.dumps(event))
+    except TypeError:
+        return "<too deeply nested to serialize>"

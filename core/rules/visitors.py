@@ -1,0 +1,50 @@
+"""Per-visitor state: what the browser's Sentry scope holds for one visitor (SPEC §5)."""
+
+import hashlib
+from typing import Any
+
+from core.event.breadcrumbs import Ring
+
+SENT_IS_CURRENT = b""  # Visitor.sent: the last user sent is exactly the current one
+
+
+class Visitor:
+    """What the browser's Sentry scope holds for one visitor, compactly: the user as its JSON
+    bytes, breadcrumbs as a ring of 8- or 12-byte records (core/event/breadcrumbs.py), and
+    which user was last sent: None (none yet), SENT_IS_CURRENT (the usual case: no copy kept),
+    or the 16-byte digest of that user's JSON once a later user was kept without being sent."""
+
+    __slots__ = ("crumbs", "head", "sent", "user")
+
+    def __init__(self) -> None:
+        self.user: bytes | None = None
+        self.sent: bytes | None = None
+        self.crumbs: Ring | None = None
+        self.head = 0
+
+
+def visitor_key(event: dict[str, Any]) -> tuple[bool, str]:
+    """(True, anonymousId) when it is a non-empty string, else (False, userId as a string, a
+    number counting as its string); (False, "") is the shared bucket of events with neither."""
+    anonymous_id = event.get("anonymousId")
+    if anonymous_id.__class__ is str and anonymous_id:
+        return True, anonymous_id
+    user_id = event.get("userId")
+    if isinstance(user_id, str) and user_id:
+        return False, user_id
+    if isinstance(user_id, int | float) and not isinstance(user_id, bool):
+        return False, str(user_id)
+    return False, ""
+
+
+def digest(user_json: bytes) -> bytes:
+    return hashlib.blake2b(user_json, digest_size=16).digest()
+
+
+def is_last_sent(visitor: Visitor) -> bool:
+    """Whether the visitor's current user is the one its last user-context event carried."""
+    sent = visitor.sent
+    if sent is SENT_IS_CURRENT:
+        return True
+    assert visitor.user is not None
+    return sent is not None and sent == digest(visitor.user)

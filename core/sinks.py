@@ -1,0 +1,132 @@
+"""The outputs of a run (`--output`, `--rejects`, `--failures`, `--explain`): every write goes
+through a Sink, the one place where an output that cannot be written (a closed pipe such as
+`| head`, a full disk, a closed descriptor) becomes a clean stop instead of a traceback or a
+miscount (SPEC §8).
+
+A sink that fails keeps the error, drops every later write, and tells the run through
+`on_error`; the run then stops like an interruption. A regular file is written beside its
+target and renamed into place when the sink is closed, so a run that stops never leaves an
+emptied or half-written file where the old one was; a sink that failed is not renamed.
+"""
+
+import contextlib
+import os
+import stat
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+from core.errors import UsageError
+
+STDOUT = "-"
+
+
+class Sink:
+    """One output stream; `error` is the OSError that broke it (None while it works)."""
+
+    __slots__ = ("_owned", "_stream", "_target", "_temp", "error", "name", "on_error")
+
+    def __init__(
+        self,
+        name: str,
+        stream: BinaryIO,
+        *,
+        owned: bool = False,
+        temp: Path | None = None,
+        target: Path | None = None,
+    ) -> None:
+        self.name = name
+        self.error: OSError | None = None
+        self.on_error: Callable[[Sink], None] | None = None
+        self._stream = stream
+        self._owned = owned  # close the stream with the sink (not stdout, not stderr)
+        self._temp = temp  # written here, renamed to `target` on a clean close
+        self._target = target
+
+    def write(self, data: bytes) -> None:
+        """Write `data`; a failure breaks the sink (and is reported once)."""
+        if self.error is None:
+            try:
+                self._stream.write(data)
+            except OSError as exc:
+                self._fail(exc)
+
+    def flush(self) -> None:
+        """Push buffered bytes to the file or pipe; a failure breaks the sink."""
+        if self.error is None:
+            try:
+                self._stream.flush()
+            except OSError as exc:
+                self._fail(exc)
+
+    @property
+    def reason(self) -> str:
+        """One line naming the output and what went wrong."""
+        error = self.error
+        what = (error.strerror or str(error)) if error is not None else "no error"
+        return f"cannot write {self.name}: {what}"
+
+    @property
+    def broken_pipe(self) -> bool:
+        """The reader went away (`| head`): the usual, quiet way for a pipe to end."""
+        return isinstance(self.error, BrokenPipeError)
+
+    def close(self) -> None:
+        """Flush; close what the sink opened; put a cleanly written file in place."""
+        self.flush()
+        if self._owned:
+            try:
+                self._stream.close()
+            except OSError as exc:  # the last buffered bytes did not fit
+                self._fail(exc)
+        if self._temp is not None and self._target is not None:
+            if self.error is None:
+                os.replace(self._temp, self._target)
+            else:
+                self._temp.unlink(missing_ok=True)
+            self._temp = None
+
+    def discard(self) -> None:
+        """Close without putting the file in place (the run stopped before reading)."""
+        if self._temp is not None:
+            with contextlib.suppress(OSError):
+                self._stream.close()
+            self._temp.unlink(missing_ok=True)
+            self._temp = None
+
+    def _fail(self, exc: OSError) -> None:
+        self.error = exc
+        if self.on_error is not None:
+            self.on_error(self)
+
+
+def open_sink(path: str, option: str, stdout: BinaryIO) -> Sink:
+    """A sink for `--option PATH`: stdout for `-`; a device or FIFO as it is; a regular file
+    through a temporary file beside it. Raises UsageError when it cannot be created."""
+    if path == STDOUT:
+        return Sink(f"{option} (stdout)", stdout)
+    target = Path(path)
+    name = f"{option} {path}"
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from exc
+    try:
+        if mode is not None and not stat.S_ISREG(mode):  # /dev/null, a FIFO, a terminal
+            return Sink(name, open(path, "wb"), owned=True)
+        handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from exc
+    os.fchmod(handle, stat.S_IMODE(mode) if mode is not None else _default_mode())
+    stream = os.fdopen(handle, "wb")
+    return Sink(name, stream, owned=True, temp=Path(temp), target=target)
+
+
+def _default_mode() -> int:
+    """What `open()` would create: 0o666 less the umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask

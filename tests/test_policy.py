@@ -1,0 +1,80 @@
+"""Rate-limit headers, Retry-After, backoff and pacing: pure rules with a fixed clock."""
+
+import pytest
+
+from core.delivery.policy import (
+    DEFAULT_RETRY_AFTER,
+    Pacer,
+    RateLimits,
+    backoff_delay,
+    parse_rate_limits,
+    parse_retry_after,
+)
+
+NOW = 1000.0
+
+
+@pytest.mark.parametrize(
+    ("header", "limits"),
+    [
+        ("60::organization", [(60.0, frozenset({""}))]),
+        (
+            "2700:default;error;security:project",
+            [(2700.0, frozenset({"default", "error", "security"}))],
+        ),
+        (
+            "86400:transaction;span:organization, 10:error:key:usage_exceeded",
+            [(86400.0, frozenset({"transaction", "span"})), (10.0, frozenset({"error"}))],
+        ),
+        ("garbage, :error, 5", [(5.0, frozenset({""}))]),
+        ("", []),
+    ],
+)
+def test_parse_rate_limits(header: str, limits: list[tuple[float, frozenset[str]]]) -> None:
+    assert list(parse_rate_limits(header)) == limits
+
+
+def test_parse_retry_after() -> None:
+    assert parse_retry_after("7", NOW) == 7.0
+    assert parse_retry_after("0.5", NOW) == 0.5
+    assert parse_retry_after("Thu, 01 Jan 1970 00:16:50 GMT", NOW) == 10.0  # 1010 - 1000
+    assert parse_retry_after("soon", NOW) is None
+    assert parse_retry_after(None, NOW) is None
+
+
+def test_categories_are_separate() -> None:
+    limits = RateLimits()
+    limits.update(200, None, "86400:transaction;span:organization", NOW)
+    assert limits.wait_time(NOW) == 0.0  # a transaction limit never blocks error events
+    limits.update(429, None, "30:error:key", NOW)
+    assert limits.wait_time(NOW) == 30.0
+    assert limits.wait_time(NOW + 31) == 0.0
+
+
+def test_bare_429_blocks_everything() -> None:
+    limits = RateLimits()
+    limits.update(429, None, None, NOW)
+    assert limits.wait_time(NOW) == DEFAULT_RETRY_AFTER
+    retry = RateLimits()
+    retry.update(429, 3.0, None, NOW)
+    assert retry.wait_time(NOW, frozenset({"transaction"})) == 3.0
+
+
+def test_overlapping_limits_keep_the_maximum() -> None:
+    limits = RateLimits()
+    limits.update(429, None, "50:error:key", NOW)
+    limits.update(429, None, "5:error:key", NOW)
+    assert limits.wait_time(NOW) == 50.0
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    assert backoff_delay(0, 0.0) == 0.25
+    assert backoff_delay(0, 0.999) == pytest.approx(0.5, abs=0.001)
+    assert backoff_delay(3, 1.0) == 4.0
+    assert backoff_delay(20, 1.0) == 30.0
+
+
+def test_pacer_spaces_slots() -> None:
+    pacer = Pacer(10)
+    assert [pacer.reserve(NOW) for _ in range(3)] == [0.0, pytest.approx(0.1), pytest.approx(0.2)]
+    assert Pacer(None).reserve(NOW) == 0.0
