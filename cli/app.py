@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from cli.errors import exit_on_error
-from cli.outputs import opened_sinks, show_report
+from cli.outputs import StreamConsole, opened_sinks, show_report
 from cli.progress import progress_display
 from cli.render import ReportFormat, render_validation, write_json
 from core import __version__
@@ -180,7 +180,7 @@ def replay(
     ] = None,
 ) -> None:
     """Replay RudderStack dumps (NDJSON, plain or gzip) into Sentry."""
-    stderr = Console(stderr=True)
+    stderr = StreamConsole(stderr=True)
     stdout_bin = sys.stdout.buffer
     with exit_on_error(stderr):
         _check_stdout_claims(output, rejects, failures, report)

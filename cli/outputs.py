@@ -16,6 +16,15 @@ from core.sinks import Sink, open_sink
 Sinks = tuple[Sink | None, Sink | None, Sink | None, Sink | None]
 
 
+class StreamConsole(Console):
+    """A rich Console whose closed pipe is an OSError for the caller to handle: rich's own
+    answer is `SystemExit(1)`, which would hide the run's exit code."""
+
+    def on_broken_pipe(self) -> None:
+        """Leave the decision to the caller."""
+        raise BrokenPipeError(32, "Broken pipe")
+
+
 @contextlib.contextmanager
 def opened_sinks(
     wanted: dict[str, str | None], explain: bool, stdout: BinaryIO, stderr: BinaryIO
@@ -76,7 +85,7 @@ def show_report(report: Report, fmt: ReportFormat, io: ReplayIO, stderr: Console
         stderr.file.flush()
     except OSError:
         with contextlib.suppress(OSError):
-            render_report(report, Console(file=sys.stdout, highlight=False))
+            render_report(report, StreamConsole(file=sys.stdout, highlight=False))
             sys.stdout.flush()
 
 

@@ -1,1 +1,0 @@
-"""rudder-sentry command line: option parsing, progress and rendering; rules live in core/."""

@@ -1,1 +1,0 @@
-"""Reading dumps: which files, how they open, and the records their lines hold (SPEC §3)."""

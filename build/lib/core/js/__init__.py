@@ -1,1 +1,0 @@
-"""Faithful ports of JavaScript behaviour: values, regular expressions, TraceKit 6.13.1."""

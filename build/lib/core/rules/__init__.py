@@ -1,1 +1,0 @@
-"""The filter engine and its rules: identify, event filtering, inbound filters (SPEC §5, §6)."""
