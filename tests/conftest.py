@@ -1,17 +1,31 @@
 """Shared helpers: vector loading and small dump files."""
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from tests.scripted import Script, ScriptedServer
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parent.parent
 SAMPLES = ROOT / "samples"
+
+# `make test` runs the property tests at a fraction of their depth to stay short;
+# HYPOTHESIS_PROFILE=thorough runs each at the depth its decorator names.
+settings.register_profile("fast", deadline=None)
+settings.register_profile("thorough", deadline=None)
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "fast")
+settings.load_profile(PROFILE)
+
+
+def examples(deep: int) -> int:
+    """How many examples a property test runs: `deep` when thorough, else a tenth (>= 50)."""
+    return deep if PROFILE == "thorough" else max(50, deep // 10)
 
 
 def load_vectors(name: str, keep: Callable[[dict[str, Any]], bool] = lambda _: True) -> list[Any]:

@@ -42,6 +42,15 @@ class Sink:
     drops: int = 0
     auth_headers: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    changed: threading.Condition = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.changed = threading.Condition(self.lock)
+
+    def wait_stored(self, count: int, timeout: float) -> bool:
+        """Block until `count` events are stored (False when `timeout` passed first)."""
+        with self.changed:
+            return self.changed.wait_for(lambda: len(self.stored) >= count, timeout)
 
 
 class FaultServer:
@@ -108,6 +117,7 @@ class FaultServer:
                 sink.accepted_duplicates += 1
             else:
                 sink.stored[event_id] = event
+                sink.changed.notify_all()
         if self.roll() < faults.pdrop_after_store:
             self._drop(request)
             return

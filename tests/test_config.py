@@ -17,7 +17,7 @@ from core.config import (
     select_destination,
 )
 from core.errors import ConfigError
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES, examples
 
 CONFIGS = SAMPLES / "configs"
 
@@ -196,7 +196,7 @@ CONFIG_JSON = st.recursive(
 )
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=examples(1000))
 @given(CONFIG_JSON)
 def test_any_json_loads_or_fails_with_a_config_error(document: Any) -> None:
     message = ""

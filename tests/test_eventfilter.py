@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.rules.eventfilter import Semantics, destination_enabled, event_denied, fast_enabled
-from tests.conftest import sample_events
+from tests.conftest import examples, sample_events
 
 V3, V11 = Semantics.V3, Semantics.V1_1
 MISSING = object()
@@ -166,7 +166,7 @@ INTEGRATION_VALUES = st.one_of(
 )
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=examples(2000))
 @given(
     st.one_of(st.none(), st.dictionaries(INTEGRATION_KEYS, INTEGRATION_VALUES, max_size=4)),
     st.booleans(),

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from core.js.value import get_value
 from core.rules.identify import NoContextError, map_user, trait_lookup
-from tests.conftest import sample_events
+from tests.conftest import examples, sample_events
 
 THROWS = "throws"
 
@@ -145,7 +145,7 @@ VALUES = st.one_of(
 )
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500))
 @given(
     st.dictionaries(TRAIT_KEYS, VALUES, max_size=6),
     st.dictionaries(TRAIT_KEYS, VALUES, max_size=3),

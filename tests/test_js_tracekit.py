@@ -14,7 +14,7 @@ from core.js.tracekit import (
     parse_stack,
     prepare_frames,
 )
-from tests.conftest import load_vectors
+from tests.conftest import examples, load_vectors
 
 
 @pytest.mark.parametrize("case", load_vectors("js-stack-parsing.json"))
@@ -89,7 +89,7 @@ STACK_ALPHABET = st.sampled_from(
 )
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=examples(1000))
 @given(st.lists(STACK_ALPHABET, max_size=25).map("".join))
 def test_fast_line_parsers_agree_with_the_exact_ones(line: str) -> None:
     if not (line.isascii() and "\r" not in line):
@@ -118,7 +118,7 @@ GECKO_LITERALS = st.sampled_from(
 )
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=examples(2000))
 @given(st.lists(GECKO_LITERALS, max_size=20).map("".join))
 def test_gecko_prefilter_never_skips_a_line_the_regex_matches(line: str) -> None:
     gecko_exact, gecko_fast = LINE_PARSERS[2], ASCII_LINE_PARSERS[2]

@@ -14,7 +14,7 @@ from core.errors import ExitCode
 from core.pipeline import ReplayIO
 from core.run import ReplayOptions, run_replay
 from core.sinks import Sink
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES, examples
 
 CONFIG = str(SAMPLES / "configs" / "destination.json")
 
@@ -163,7 +163,7 @@ LINE = st.one_of(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150))
 @given(st.lists(LINE, max_size=40))
 def test_outcomes_always_add_up(tmp_path_factory: Any, lines: list[Any]) -> None:
     path = tmp_path_factory.mktemp("d") / "dump.ndjson"

@@ -15,6 +15,7 @@ from core.input.dump import DumpReader, open_dump
 from core.input.paths import expand_paths
 from core.input.records import Record
 from core.outcome import RejectReason
+from tests.conftest import examples
 
 EVENT = {"type": "track", "event": "x", "anonymousId": "a"}
 
@@ -149,7 +150,7 @@ def test_expand_paths(tmp_path: Path) -> None:
         expand_paths([str(tmp_path / "missing")])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300))
 @given(st.lists(st.binary(max_size=200), max_size=20), st.booleans())
 def test_arbitrary_bytes_never_raise_and_every_line_is_accounted_for(
     chunks: list[bytes], compress: bool
@@ -171,7 +172,7 @@ JSON = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300))
 @given(st.lists(JSON, max_size=10))
 def test_arbitrary_json_lines_give_one_record_per_event(documents: list[Any]) -> None:
     records, count = read(b"\n".join(json.dumps(d).encode() for d in documents))
