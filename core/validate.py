@@ -26,6 +26,11 @@ ITEM_PATTERN = f"{TEMPLATE}|^(.{{0,100}})$"
 URL_ITEM_PATTERN = f"{TEMPLATE}|^(?!.*\\.ngrok\\.io).*$"
 FILTER_OPTIONS = ("disable", "whitelistedEvents", "blacklistedEvents")
 CONSENT_PROVIDERS = ("custom", "iubenda", "ketch", "oneTrust")
+LEGACY_CONSENT_LISTS = (
+    ("oneTrustCookieCategories", "oneTrustCookieCategory"),
+    ("ketchConsentPurposes", "purpose"),
+)
+DASHBOARD_REFUSES = "the dashboard's schema refuses this shape (replay reads it as the SDK would)"
 KNOWN_KEYS = frozenset(
     {
         *STRING_FIELDS,
@@ -88,15 +93,15 @@ def schema_errors(raw: dict[str, Any]) -> list[str]:
         errors.extend(_list_errors(raw, key, key, pattern))
     for key in ("whitelistedEvents", "blacklistedEvents"):
         errors.extend(_list_errors(raw, key, "eventName", ITEM_PATTERN))
-    errors.extend(_list_errors(raw, "oneTrustCookieCategories", "oneTrustCookieCategory"))
-    errors.extend(_list_errors(raw, "ketchConsentPurposes", "purpose"))
-    errors.extend(_consent_errors(unweb(raw.get("consentManagement"))))
+    errors.extend(consent_findings(raw)[0])
     return errors
 
 
 def _list_errors(
     raw: dict[str, Any], key: str, item_key: str, pattern: str = ITEM_PATTERN
 ) -> list[str]:
+    """An array whose object items may hold `item_key`, a string matching `pattern` (a plain
+    string item is read as that string, as SPEC §4.1 allows)."""
     value = unweb(raw.get(key))
     if value is None:
         return []
@@ -104,47 +109,98 @@ def _list_errors(
         return [f"{key} must be an array"]
     errors = []
     for index, item in enumerate(value):
-        text = item.get(item_key) if isinstance(item, dict) else item
         if isinstance(item, dict) and item_key not in item:
-            errors.append(f"{key}[{index}] has no {item_key!r}")
-        elif not isinstance(text, str):
+            continue  # the schema requires no key of an item
+        text = item.get(item_key) if isinstance(item, dict) else item
+        if not isinstance(text, str):
             errors.append(f"{key}[{index}].{item_key} must be a string")
         elif not _matches(pattern, text):
             errors.append(f"{key}[{index}].{item_key} does not match the schema pattern")
     return errors
 
 
-def _consent_errors(value: Any) -> list[str]:
+def consent_findings(raw: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """(errors, warnings) for the consent settings, as the dashboard's schema checks them:
+    `provider` one of four, `resolutionStrategy` required (and `and`/`or`) for `custom` only,
+    each `consents[].consent` a string of at most 100 characters. Item shapes the dashboard
+    would refuse but the SDK still reads (a string where an object belongs) are warnings."""
+    errors: list[str] = []
+    warnings: list[str] = []
+    for key, item_key in LEGACY_CONSENT_LISTS:
+        errors.extend(_list_errors(raw, key, item_key))
+        warnings.extend(_plain_items(raw, key, item_key))
+    value = unweb(raw.get("consentManagement"))
     if value is None:
-        return []
+        return errors, warnings
     if not isinstance(value, list):
-        return ["consentManagement must be an array"]
-    errors = []
+        return [*errors, "consentManagement must be an array"], warnings
     for index, item in enumerate(value):
         where = f"consentManagement[{index}]"
-        if not isinstance(item, dict):
+        if isinstance(item, str):
+            warnings.append(f"{where} is a string, not an object: {DASHBOARD_REFUSES}")
+        elif not isinstance(item, dict):
             errors.append(f"{where} must be an object")
-            continue
-        provider = item.get("provider", "oneTrust")
-        if provider not in CONSENT_PROVIDERS:
-            errors.append(f"{where}.provider must be one of {', '.join(CONSENT_PROVIDERS)}")
+        else:
+            found = _consent_entry_errors(item, where)
+            errors.extend(found)
+            if not found:
+                warnings.extend(_consent_entry_warnings(item, where))
+    return errors, warnings
+
+
+def _consent_entry_errors(item: dict[str, Any], where: str) -> list[str]:
+    errors = []
+    provider = item.get("provider")
+    if "provider" in item and provider not in CONSENT_PROVIDERS:
+        errors.append(f"{where}.provider must be one of {', '.join(CONSENT_PROVIDERS)}")
+    if provider == "custom":
         strategy = item.get("resolutionStrategy")
-        if provider == "custom" and strategy is None:
+        if strategy is None:
             errors.append(f"{where}.resolutionStrategy is required for the custom provider")
-        if strategy is not None and strategy not in ("and", "or"):
+        elif strategy not in ("and", "or"):
             errors.append(f"{where}.resolutionStrategy must be 'and' or 'or'")
-        consents = item.get("consents")
-        if consents is not None and not (
-            isinstance(consents, list)
-            and all(isinstance(c, dict) and isinstance(c.get("consent"), str) for c in consents)
-        ):
-            errors.append(f"{where}.consents must be an array of {{'consent': string}}")
+    consents = item.get("consents")
+    if consents is None:
+        return errors
+    if not isinstance(consents, list):
+        return [*errors, f"{where}.consents must be an array"]
+    for number, consent in enumerate(consents):
+        name = f"{where}.consents[{number}]"
+        if not isinstance(consent, dict):
+            errors.append(f"{name} must be an object {{'consent': string}}")
+        elif "consent" in consent and not isinstance(consent["consent"], str):
+            errors.append(f"{name}.consent must be a string")
+        elif "consent" in consent and not _matches(ITEM_PATTERN, consent["consent"]):
+            errors.append(f"{name}.consent does not match the schema pattern")
     return errors
+
+
+def _consent_entry_warnings(item: dict[str, Any], where: str) -> list[str]:
+    consents = item.get("consents")
+    if not isinstance(consents, list):
+        return []
+    return [
+        f"{where}.consents[{number}] has no 'consent': the SDK's consent check fails on it, "
+        "and a failed check loads the destination for every visitor"
+        for number, consent in enumerate(consents)
+        if isinstance(consent, dict) and "consent" not in consent
+    ]
+
+
+def _plain_items(raw: dict[str, Any], key: str, item_key: str) -> list[str]:
+    value = unweb(raw.get(key))
+    if not isinstance(value, list):
+        return []
+    return [
+        f"{key}[{index}] is a plain string, not {{{item_key!r}: ...}}: {DASHBOARD_REFUSES}"
+        for index, item in enumerate(value)
+        if isinstance(item, str)
+    ]
 
 
 def config_warnings(config: DestinationConfig, raw: dict[str, Any]) -> list[str]:
     """What will surprise a user of this config (SPEC §2.2)."""
-    warnings = list(config.warnings)
+    warnings = [*config.warnings, *consent_findings(raw)[1]]
     if config.debug_mode:
         warnings.append("debugMode is on: replays with this config are dry-runs, nothing is sent")
     if config.dsn and not _matches(TEMPLATE, config.dsn):
