@@ -173,6 +173,20 @@ def test_every_option_is_documented_in_the_readme() -> None:
             assert getattr(param, "help", None), f"{name} {param.name} has no help text"
 
 
+def test_the_readme_shows_what_make_run_prints() -> None:
+    """The report and --explain lines in README.md are a real run's, not a mock-up."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    code, _, err = invoke("replay", DUMPS, "-c", CONFIG, "--dry-run", "--no-progress", "--explain")
+    assert code == 0
+    run = err.replace(str(ROOT) + "/", "")
+    timing = re.compile(r"\d[\d.,]* s \([\d,]+ records/s\)")
+    report = [line for line in run.splitlines() if not line.startswith("samples/")]
+    quoted = [line for line in readme.splitlines() if line.startswith("samples/")]
+    assert len(quoted) >= 5
+    assert set(quoted) <= set(run.splitlines())  # each quoted --explain line, verbatim
+    assert timing.sub("T", "\n".join(report)) in timing.sub("T", readme)  # the whole report
+
+
 def test_text_report_golden() -> None:
     report = Report(dry_run=True, files=2, lines=12, records=11, duration_s=0.5)
     report.outcomes = Counter({"would_send": 4, "breadcrumb": 5, "rejected": 2})
