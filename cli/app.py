@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from cli.errors import exit_on_error
-from cli.outputs import StreamConsole, opened_sinks, show_report
+from cli.outputs import StreamConsole, opened_sinks, show_report, warn_to
 from cli.progress import progress_display
 from cli.render import ReportFormat, render_validation, write_json
 from core import __version__
@@ -216,7 +216,7 @@ def replay(
             strict=strict,
         )
         show_progress = stderr.is_terminal and not explain if progress is None else progress
-        io = ReplayIO(stdin=sys.stdin.buffer)
+        io = ReplayIO(stdin=sys.stdin.buffer, notice=warn_to(stderr))
         wanted = {"--output": output, "--rejects": rejects, "--failures": failures}
         with opened_sinks(wanted, explain, stdout_bin, sys.stderr.buffer) as sinks:
             io.output, io.rejects, io.failures, io.explain = sinks

@@ -3,7 +3,7 @@
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 from rich.console import Console
@@ -87,6 +87,18 @@ def show_report(report: Report, fmt: ReportFormat, io: ReplayIO, stderr: Console
         with contextlib.suppress(OSError):
             render_report(report, StreamConsole(file=sys.stdout, highlight=False))
             sys.stdout.flush()
+
+
+def warn_to(stderr: Console) -> Callable[[str], None]:
+    """Core's notices as `rudder-sentry: warning: ...` lines (above the progress bar, if any)."""
+
+    def warn(text: str) -> None:
+        with contextlib.suppress(OSError):
+            stderr.print(
+                f"rudder-sentry: warning: {text}", markup=False, highlight=False, soft_wrap=True
+            )
+
+    return warn
 
 
 def _quiet_stdout() -> None:

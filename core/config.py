@@ -20,12 +20,24 @@ from core.js.regex import Pattern, PatternSet, compile_js_regex, read_entry
 PATTERN_LISTS = ("ignoreErrors", "allowUrls", "denyUrls")
 STRING_FIELDS = ("dsn", "environment", "customVersionProperty", "release", "serverName", "logger")
 EVENT_LISTS = ("whitelistedEvents", "blacklistedEvents")
-_DSN_USERINFO = re.compile(r"(?<=://)[^@/\s]*(?=@)")
+_DSN_USERINFO = re.compile(r"(?<=:/)(/?)[^@/\s]*(?=@)")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:/*")
 
 
 def mask_dsn(text: str) -> str:
-    """The text with every DSN key (the userinfo before '@') replaced by '****'."""
-    return _DSN_USERINFO.sub("****", text)
+    """The text with every DSN key in it (the userinfo before '@') replaced by '****'."""
+    return _DSN_USERINFO.sub(r"\1****", text)
+
+
+def mask_dsn_value(dsn: str) -> str:
+    """A whole DSN with everything between its scheme and its last '@' replaced by '****',
+    also when it does not parse (no scheme, one slash, a space or a newline in the key)."""
+    at = dsn.rfind("@")
+    if at < 0:
+        return dsn
+    scheme = _SCHEME.match(dsn)
+    start = scheme.end() if scheme is not None else 0
+    return dsn[:start] + "****" + dsn[at:] if at >= start else dsn
 
 
 def dsn_problem(dsn: str) -> str | None:
@@ -34,8 +46,8 @@ def dsn_problem(dsn: str) -> str | None:
 
     try:
         Dsn(dsn)
-    except BadDsn as exc:
-        return f"the DSN {mask_dsn(dsn)!r} does not parse: {exc}"
+    except (BadDsn, ValueError) as exc:  # ValueError: urllib's port and IPv6 checks
+        return f"the DSN {mask_dsn_value(dsn)!r} does not parse: {mask_dsn(str(exc))}"
     return None
 
 
@@ -72,7 +84,7 @@ class DestinationConfig:
     def to_json(self) -> dict[str, Any]:
         """The normalized config in RudderStack's key names, DSN key masked."""
         return {
-            "dsn": mask_dsn(self.dsn),
+            "dsn": mask_dsn_value(self.dsn),
             "environment": self.environment,
             "customVersionProperty": self.custom_version_property,
             "release": self.release,

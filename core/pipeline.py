@@ -48,6 +48,7 @@ class ReplayIO:
     failures: Sink | None = None
     explain: Sink | None = None
     progress: Callable[[Progress], None] | None = None
+    notice: Callable[[str], None] | None = None  # one line for the user, now (a long wait)
     stop: threading.Event = field(default_factory=threading.Event)
 
     def sinks(self) -> list[Sink]:
@@ -79,6 +80,7 @@ class Pipeline:
         self.sent = 0
         self.stopping = False
         sender.on_wait = self._tick
+        sender.on_notice = io.notice
         # bound once: the per-record path is the hot path of the whole tool
         self.decide = engine.decide
         self.outcomes = report.outcomes
@@ -88,6 +90,7 @@ class Pipeline:
         self.explaining = io.explain is not None
         for sink in io.sinks():
             sink.on_error = self._output_failed
+        ledger.on_error = self._state_failed
 
     def read_all(self, paths: list[str]) -> None:
         """Read every path in order until done, stopped, or interrupted."""
@@ -225,6 +228,13 @@ class Pipeline:
         self.report.interrupted = True
         self.stopping = True
         self.io.stop.set()  # the sender abandons what it has not sent
+
+    def _state_failed(self, reason: str) -> None:
+        """A commit of accepted ids failed: stop at once, so little more is sent unrecorded."""
+        self.report.stopped = reason
+        self.report.interrupted = True
+        self.stopping = True
+        self.io.stop.set()
 
     def finish(self) -> None:
         """Drain the senders: wait for queued jobs, or abandon them when interrupted."""

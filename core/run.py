@@ -19,16 +19,17 @@ from core.config import (
     apply_overrides,
     dsn_problem,
     load_config,
-    mask_dsn,
+    mask_dsn_value,
 )
 from core.delivery.jobs import Sender
 from core.delivery.options import DeliveryOptions
 from core.delivery.recording import RecordingSender
-from core.errors import ConfigError
+from core.errors import ConfigError, UsageError
 from core.input.paths import STDIN, expand_paths
 from core.pipeline import Pipeline, ReplayIO
 from core.report import Report
 from core.rules.engine import Engine, EngineOptions
+from core.sinks import clobber_problem
 from core.state import DEFAULT_STATE_PATH, Ledger
 
 
@@ -76,6 +77,7 @@ def run_replay(
     paths = expand_paths(list(options.paths))
     config = load_effective_config(options)
     dry_run = options.dry_run or config.debug_mode
+    _check_outputs(paths, io, _state_path(options, dry_run))
     report = Report(dry_run=dry_run)
     if config.debug_mode and not options.dry_run:
         report.notes.append("debugMode is on in the config: dry-run, nothing is sent")
@@ -84,11 +86,11 @@ def run_replay(
     report.destination = {
         "id": config.destination_id,
         "name": config.destination_name,
-        "dsn": mask_dsn(config.dsn),
+        "dsn": mask_dsn_value(config.dsn),
     }
     engine = Engine(config, options.engine, now=now or clock.wall(), explain=bool(io.explain))
     report.warnings.extend([*config.warnings, *engine.warnings])
-    ledger = _ledger(options, dry_run, clock)
+    ledger = _ledger(options, dry_run, clock)  # opened and written before anything is sent
     try:  # the ledger is closed whatever happens: its last batch of accepted ids matters
         sender = _sender(config, options, io, dry_run, clock, sender_factory)
         pipeline = Pipeline(
@@ -101,6 +103,11 @@ def run_replay(
     finally:
         ledger.close()
         report.duration_s = clock.monotonic() - started
+    if ledger.unrecorded:
+        report.notes.append(
+            f"{ledger.unrecorded:,} accepted event ids could not be written to the state file: "
+            "a re-run sends them again (Sentry drops the copies by event id)"
+        )
     return report
 
 
@@ -130,9 +137,25 @@ def check_dsn(dsn: str) -> None:
         raise ConfigError(problem)
 
 
-def _ledger(options: ReplayOptions, dry_run: bool, clock: Clock) -> Ledger:
+def _state_path(options: ReplayOptions, dry_run: bool) -> Path | None:
+    """The state file this run reads (and, unless a dry-run, writes)."""
     if not options.use_state:
-        return Ledger(None, writable=False, clock=clock)
+        return None
     if options.state_path is not None:
-        return Ledger(Path(options.state_path), writable=not dry_run, clock=clock)
-    return Ledger(None if dry_run else DEFAULT_STATE_PATH, writable=not dry_run, clock=clock)
+        return Path(options.state_path)
+    return None if dry_run else DEFAULT_STATE_PATH
+
+
+def _ledger(options: ReplayOptions, dry_run: bool, clock: Clock) -> Ledger:
+    path = _state_path(options, dry_run)
+    return Ledger(path, writable=path is not None and not dry_run, clock=clock)
+
+
+def _check_outputs(paths: list[str], io: ReplayIO, state: Path | None) -> None:
+    """No output may be an input or another output (SPEC §8): refused before reading."""
+    outputs = [(sink.name, sink.path) for sink in io.sinks() if sink.path is not None]
+    if state is not None:
+        outputs.append((f"the state file {state}", state))
+    problem = clobber_problem(paths, outputs)
+    if problem is not None:
+        raise UsageError(problem)

@@ -25,7 +25,7 @@ STDOUT = "-"
 class Sink:
     """One output stream; `error` is the OSError that broke it (None while it works)."""
 
-    __slots__ = ("_owned", "_stream", "_target", "_temp", "error", "name", "on_error")
+    __slots__ = ("_owned", "_stream", "_target", "_temp", "error", "name", "on_error", "path")
 
     def __init__(
         self,
@@ -35,8 +35,10 @@ class Sink:
         owned: bool = False,
         temp: Path | None = None,
         target: Path | None = None,
+        path: Path | None = None,
     ) -> None:
         self.name = name
+        self.path = path if path is not None else target  # the file written (None: a std stream)
         self.error: OSError | None = None
         self.on_error: Callable[[Sink], None] | None = None
         self._stream = stream
@@ -121,8 +123,39 @@ def open_sink(path: str, option: str, stdout: BinaryIO) -> Sink:
     except OSError as exc:
         raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from exc
     os.fchmod(handle, stat.S_IMODE(mode) if mode is not None else _default_mode())
-    stream = os.fdopen(handle, "wb")
-    return Sink(name, stream, owned=True, temp=Path(temp), target=target)
+    return Sink(name, os.fdopen(handle, "wb"), owned=True, temp=Path(temp), target=target)
+
+
+def clobber_problem(inputs: list[str], outputs: list[tuple[str, Path]]) -> str | None:
+    """Why an output (name, path) would overwrite an input or another output, or None.
+
+    Files are compared, not names (a link, `./x` and `x` are the same file); devices and FIFOs
+    are left out: two outputs to /dev/null overwrite nothing.
+    """
+    seen: dict[tuple[object, ...], str] = {}
+    for source in inputs:
+        identity = _identity(Path(source))
+        if identity is not None:
+            seen.setdefault(identity, f"the input {source}")
+    for name, path in outputs:
+        identity = _identity(path)
+        if identity is None:
+            continue
+        if identity in seen:
+            return f"{name} is the same file as {seen[identity]}: it would be overwritten"
+        seen[identity] = name
+    return None
+
+
+def _identity(path: Path) -> tuple[object, ...] | None:
+    """A regular file's (device, inode); a path not created yet by its real path; else None."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return ("new", os.path.realpath(path))
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino) if stat.S_ISREG(info.st_mode) else None
 
 
 def _default_mode() -> int:

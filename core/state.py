@@ -8,9 +8,11 @@ SQLite file instead, which still makes a repeated event in one run count once; a
 plus a fixed 8 MiB Bloom filter that lets a new id skip the database lookup.
 """
 
+import contextlib
 import os
 import sqlite3
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from core.clock import SYSTEM_CLOCK, Clock
@@ -27,46 +29,79 @@ SCHEMA = (
     " WITHOUT ROWID"
 )
 LOOKUP = "SELECT 1 FROM sent WHERE event_id = ?"
+COLUMNS = [("event_id", "BLOB"), ("sent_at", "REAL")]
+PROBE_ID = b"rudder-sentry:probe"  # never an event id: those are 16 bytes
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    try:
-        db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("PRAGMA cache_size=-256")  # 256 KiB: a point lookup needs few pages
-        db.execute(SCHEMA)
-        return db
-    except (OSError, sqlite3.Error) as exc:
-        raise UsageError(f"{path}: cannot open the state file: {exc}") from exc
+    db = sqlite3.connect(str(path), isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA cache_size=-256")  # 256 KiB: a point lookup needs few pages
+    db.execute(SCHEMA)
+    columns = [(name, kind) for _, name, kind, *_ in db.execute("PRAGMA table_info(sent)")]
+    if columns != COLUMNS:
+        db.close()
+        raise sqlite3.DatabaseError(f"its 'sent' table is not rudder-sentry's ({columns})")
+    return db
+
+
+def _probe(db: sqlite3.Connection) -> None:
+    """Write and remove one row: a read-only file or a full disk fails here, before any send."""
+    with db:
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("INSERT OR REPLACE INTO sent VALUES (?, 0)", (PROBE_ID,))
+        db.execute("DELETE FROM sent WHERE event_id = ?", (PROBE_ID,))
 
 
 class Ledger:
-    """Which event ids are done: this run's, plus (with a state file) every earlier run's."""
+    """Which event ids are done: this run's, plus (with a state file) every earlier run's.
+
+    A commit that fails mid-run (a full disk, the file made read-only) keeps its ids pending,
+    records the error and calls `on_error`: the run stops like an interruption.
+    """
 
     def __init__(self, path: Path | None, *, writable: bool, clock: Clock = SYSTEM_CLOCK) -> None:
         self.path = path
+        self.error = ""  # why a commit failed ("" while every commit worked)
+        self.on_error: Callable[[str], None] | None = None
         self._clock = clock
         self._pending: dict[bytes, float] = {}
         self._flushed_at = clock.monotonic()
         self._state: sqlite3.Connection | None = None
+        self._open_connections: list[sqlite3.Connection] = []
         self._scratch: Path | None = None
         self._bloom = bytearray(BLOOM_BITS // 8)
+        try:
+            self._open(path, writable)
+        except (OSError, sqlite3.Error) as exc:
+            self.close()
+            raise UsageError(f"{path}: cannot use the state file: {_describe(exc)}") from exc
+
+    def _open(self, path: Path | None, writable: bool) -> None:
         if path is not None and writable:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._state = self._writer = _connect(path)
+            self._state = self._writer = self._connect(path)
+            _probe(self._writer)
         else:
             if path is not None and path.exists():
-                self._state = _connect(path)  # read only: nothing is ever written to it
+                self._state = self._connect(path)  # read only: nothing is ever written to it
             handle, name = tempfile.mkstemp(prefix="rudder-sentry-run-", suffix=".sqlite")
             os.close(handle)
             self._scratch = Path(name)
-            self._writer = _connect(self._scratch)
+            self._writer = self._connect(self._scratch)
             self._writer.execute("PRAGMA journal_mode=OFF")  # this run's scratch: never synced
             self._writer.execute("PRAGMA synchronous=OFF")
         if self._state is not None:
             for (key,) in self._state.execute("SELECT event_id FROM sent"):
+                if not isinstance(key, bytes) or len(key) != 16:
+                    raise sqlite3.DatabaseError(f"it holds an event id that is not ours: {key!r}")
                 self._remember(key)
+
+    def _connect(self, path: Path) -> sqlite3.Connection:
+        db = _connect(path)
+        self._open_connections.append(db)
+        return db
 
     def _remember(self, key: bytes) -> None:
         bloom = self._bloom
@@ -112,23 +147,42 @@ class Ledger:
             self.flush()
 
     def flush(self) -> None:
-        """Commit pending ids."""
+        """Commit pending ids; a failure keeps them pending and is reported once."""
         self._flushed_at = self._clock.monotonic()
-        if not self._pending:
+        if not self._pending or not self._open_connections:
             return
-        with self._writer:
-            self._writer.execute("BEGIN")
-            self._writer.executemany(
-                "INSERT OR IGNORE INTO sent VALUES (?, ?)", self._pending.items()
-            )
+        try:
+            with self._writer:
+                self._writer.execute("BEGIN")
+                self._writer.executemany(
+                    "INSERT OR IGNORE INTO sent VALUES (?, ?)", self._pending.items()
+                )
+        except sqlite3.Error as exc:
+            if not self.error:
+                self.error = f"cannot write the state file {self.path}: {_describe(exc)}"
+                if self.on_error is not None:
+                    self.on_error(self.error)
+            return
         self._pending.clear()
 
+    @property
+    def unrecorded(self) -> int:
+        """Accepted ids not in the state file (after a failed commit)."""
+        return len(self._pending)
+
     def close(self) -> None:
-        """Flush, close, and remove this run's scratch file."""
+        """Flush (once more, after a failure), close, and remove this run's scratch file."""
         self.flush()
-        self._writer.close()
-        if self._state is not None and self._state is not self._writer:
-            self._state.close()
+        for db in self._open_connections:
+            with contextlib.suppress(sqlite3.Error):
+                db.close()
+        self._open_connections.clear()
         if self._scratch is not None:
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(f"{self._scratch}{suffix}").unlink(missing_ok=True)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__

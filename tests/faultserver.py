@@ -28,6 +28,7 @@ class Faults:
     latency: float = 0.0
     status: int | None = None  # answer every request with this status
     always_headers: dict[str, str] = field(default_factory=dict)
+    limit_after: int | None = None  # once this many events are stored, 429 every request
     seed: int = 7
 
 
@@ -102,7 +103,9 @@ class FaultServer:
         if faults.status is not None:
             self._answer(request, faults.status, b'{"detail":"fixed status"}')
             return
-        if self.roll() < faults.p429:
+        with sink.lock:
+            limited = faults.limit_after is not None and len(sink.stored) >= faults.limit_after
+        if limited or self.roll() < faults.p429:
             headers = {"Retry-After": faults.retry_after}
             if faults.rate_limits:
                 headers["X-Sentry-Rate-Limits"] = faults.rate_limits

@@ -40,9 +40,11 @@ class Sender(Protocol):
 
     `on_wait`, when set, is called about every 0.2 s while the sender blocks the caller
     (a full backlog, or the final drain), so progress and commits go on during waits.
+    `on_notice`, when set, gets one line for the user when a wait will be long.
     """
 
     on_wait: Callable[[], None] | None
+    on_notice: Callable[[str], None] | None
     retries: int  # attempts repeated so far
 
     def submit(self, job: Job) -> None:

@@ -12,6 +12,7 @@ class RecordingSender:
 
     def __init__(self, *, keep: bool = False, clock: Clock = SYSTEM_CLOCK) -> None:
         self.on_wait: Callable[[], None] | None = None  # never blocks
+        self.on_notice: Callable[[str], None] | None = None  # never waits
         self.retries = 0  # one attempt per job, always accepted
         self.count = 0
         self.keep = keep

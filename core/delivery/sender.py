@@ -21,6 +21,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from core.clock import SYSTEM_CLOCK, Clock
 from core.delivery.http import Connection, EnvelopeClient, ProtocolError
@@ -38,6 +39,7 @@ from core.delivery.policy import (
 from core.outcome import FailKind, Failure
 
 INTERRUPTED = Failure(FailKind.INTERRUPTED)
+LONG_WAIT = 60.0  # seconds: a rate-limit wait longer than this is announced (SPEC §8)
 BACKLOG_PER_WORKER = 8  # jobs waiting to be sent before submit blocks
 TICK = 0.2  # seconds between on_wait calls while the caller is blocked
 # poll where there is one: registering costs no system call (epoll's does, twice a request);
@@ -85,6 +87,8 @@ class HttpSender:
         self.pacer = Pacer(rate)
         self.stop = stop or threading.Event()
         self.on_wait: Callable[[], None] | None = None
+        self.on_notice: Callable[[str], None] | None = None
+        self._announced = 0.0  # the end of the last long wait announced (monotonic)
         self.retries = 0  # attempts repeated after a 429, a 5xx, a 408 or a network error
         self.clock = clock
         self._jitter = jitter
@@ -265,7 +269,9 @@ class HttpSender:
         rate_limits: str | None,
     ) -> None:
         """What one attempt's answer (status 0: none) means for its job."""
-        self.limits.update(status, retry_after, rate_limits, self.clock.monotonic())
+        now = self.clock.monotonic()
+        self.limits.update(status, retry_after, rate_limits, now)
+        self._announce_long_wait(now)
         job = pending.job
         action = classify(status)
         if action is Action.ACCEPTED:
@@ -290,6 +296,19 @@ class HttpSender:
                 heapq.heappush(self._delayed, _Delayed(due, self._delays, pending))
         else:
             self._done.append(Done(job, Failure(FailKind.HTTP, status)))
+
+    def _announce_long_wait(self, now: float) -> None:
+        """Say once, with its end time, that Sentry asked for a wait of over a minute."""
+        wait = self.limits.wait_time(now)
+        if wait <= LONG_WAIT or now + wait <= self._announced + 1.0:
+            return
+        self._announced = now + wait
+        if self.on_notice is not None:
+            until = self.clock.wall() + timedelta(seconds=wait)
+            self.on_notice(
+                f"Sentry asked to wait {wait:,.0f} s before sending more events (until "
+                f"{until:%Y-%m-%d %H:%M:%S} UTC); waiting. Ctrl-C stops, a re-run resumes."
+            )
 
 
 def _internal(exc: Exception) -> Failure:
