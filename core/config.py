@@ -21,7 +21,7 @@ PATTERN_LISTS = ("ignoreErrors", "allowUrls", "denyUrls")
 STRING_FIELDS = ("dsn", "environment", "customVersionProperty", "release", "serverName", "logger")
 EVENT_LISTS = ("whitelistedEvents", "blacklistedEvents")
 _DSN_USERINFO = re.compile(r"(?<=:/)(/?)[^@/\s]*(?=@)")
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:/*")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:/+")
 
 
 def mask_dsn(text: str) -> str:

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from core.config import (
@@ -13,6 +13,7 @@ from core.config import (
     apply_overrides,
     load_config,
     mask_dsn,
+    mask_dsn_value,
     normalize,
     select_destination,
 )
@@ -161,6 +162,32 @@ def test_config_errors_are_one_line(tmp_path: Path) -> None:
 )
 def test_mask_dsn(dsn: str, masked: str) -> None:
     assert mask_dsn(dsn) == masked
+
+
+@pytest.mark.parametrize(
+    ("dsn", "masked"),
+    [
+        ("https://abc123@o1.ingest.sentry.io/42", "https://****@o1.ingest.sentry.io/42"),
+        ("http:/abc123@h/1", "http:/****@h/1"),
+        ("abc123@h/1", "****@h/1"),
+        ("http://ab c1\n23@h/1", "http://****@h/1"),
+        ("http://pub:sec@ret@h/1", "http://****@h/1"),
+        ("https://h/1", "https://h/1"),
+        ("pub:secret@h/1", "****@h/1"),
+    ],
+)
+def test_mask_dsn_value(dsn: str, masked: str) -> None:
+    assert mask_dsn_value(dsn) == masked
+
+
+@given(
+    st.sampled_from(["https://", "http:/", "", "sentry+https://"]),
+    st.text(st.sampled_from("ab:\n .é"), min_size=1) | st.text(min_size=1),
+)
+def test_a_masked_dsn_never_shows_its_key(scheme: str, key: str) -> None:
+    assume("@" not in key and "/" not in key)
+    masked = mask_dsn_value(f"{scheme}{key}@o1.ingest.sentry.io/42")
+    assert masked == f"{scheme}****@o1.ingest.sentry.io/42"
 
 
 CONFIG_KEYS = st.sampled_from(
