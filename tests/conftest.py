@@ -34,6 +34,19 @@ def load_vectors(name: str, keep: Callable[[dict[str, Any]], bool] = lambda _: T
     return [pytest.param(case, id=case["test"]) for case in cases if keep(case)]
 
 
+def error_event(n: int, *, visitors: int = 3, **extra: Any) -> dict[str, Any]:
+    """An error track, a distinct Sentry event for each `n`, over a few visitors."""
+    return {
+        "type": "track",
+        "event": "Error",
+        "anonymousId": f"v{n % visitors}",
+        "messageId": f"m{n}",
+        "originalTimestamp": "2024-05-01T10:00:00Z",
+        "properties": {"message": f"boom {n}"},
+        **extra,
+    }
+
+
 def sample_events() -> list[dict[str, Any]]:
     """The 21 reference sample lines, parsed."""
     lines = (DATA / "rudder-sample-events.ndjson").read_text(encoding="utf-8").splitlines()

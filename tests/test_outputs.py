@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, error_event
 
 ERRORS = 3000  # enough Sentry events to fill a pipe's buffer many times over
 DEV_FULL = Path("/dev/full")
@@ -22,14 +22,8 @@ needs_dev_full = pytest.mark.skipif(not DEV_FULL.exists(), reason="no /dev/full 
 
 
 def error(n: int) -> dict[str, Any]:
-    return {
-        "type": "track",
-        "event": "Error",
-        "anonymousId": f"v{n % 7}",
-        "messageId": f"m{n}",
-        "originalTimestamp": "2024-05-01T10:00:00Z",
-        "properties": {"message": f"boom {n}", "stack": "Error: boom\n    at f (a.js:1:2)"},
-    }
+    properties = {"message": f"boom {n}", "stack": "Error: boom\n    at f (a.js:1:2)"}
+    return error_event(n, visitors=7, properties=properties)
 
 
 @pytest.fixture

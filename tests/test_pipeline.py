@@ -15,6 +15,7 @@ from core.pipeline import ReplayIO
 from core.run import ReplayOptions, run_replay
 from core.sinks import Sink
 from tests.conftest import SAMPLES, examples
+from tests.conftest import error_event as error
 
 CONFIG = str(SAMPLES / "configs" / "destination.json")
 
@@ -22,18 +23,6 @@ CONFIG = str(SAMPLES / "configs" / "destination.json")
 def replay(paths: list[str], io_: ReplayIO | None = None, **options: Any) -> Any:
     opts = ReplayOptions(paths=tuple(paths), dry_run=True, **options)
     return run_replay(opts, io_ or ReplayIO())
-
-
-def error(n: int, **extra: Any) -> dict[str, Any]:
-    return {
-        "type": "track",
-        "event": "Error",
-        "anonymousId": f"v{n % 3}",
-        "messageId": f"m{n}",
-        "originalTimestamp": "2024-05-01T10:00:00Z",
-        "properties": {"message": f"boom {n}"},
-        **extra,
-    }
 
 
 def test_samples_add_up() -> None:

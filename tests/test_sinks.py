@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from core.pipeline import ReplayIO
 from core.run import ReplayOptions, run_replay
 from core.sinks import Sink, open_sink
+from tests.conftest import error_event
 
 
 class FailingStream(io.BytesIO):
@@ -88,21 +89,11 @@ def test_dash_is_stdout() -> None:
     assert sink.name == "--output (stdout)"
 
 
-def _error(n: int) -> dict[str, Any]:
-    return {
-        "type": "track",
-        "event": "Error",
-        "anonymousId": f"v{n % 3}",
-        "messageId": f"m{n}",
-        "properties": {"message": f"boom {n}"},
-    }
-
-
 @given(room=st.integers(0, 40), which=st.sampled_from(["output", "rejects", "explain"]))
 def test_a_broken_output_stops_the_run_and_the_outcomes_add_up(
     room: int, which: str, tmp_path_factory: Any
 ) -> None:
-    lines = [_error(n) if n % 4 else {"no": "type"} for n in range(60)]
+    lines = [error_event(n) if n % 4 else {"no": "type"} for n in range(60)]
     dump = tmp_path_factory.mktemp("dump") / "d.ndjson"
     dump.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
     sink = Sink(f"--{which}", FailingStream(room))
@@ -122,7 +113,7 @@ def test_a_broken_output_stops_the_run_and_the_outcomes_add_up(
 def test_nothing_stops_when_every_write_fits(write_dump: Callable[..., Path]) -> None:
     out = io.BytesIO()
     report = run_replay(
-        ReplayOptions(paths=(str(write_dump([_error(1)])),), dry_run=True),
+        ReplayOptions(paths=(str(write_dump([error_event(1)])),), dry_run=True),
         ReplayIO(output=Sink("--output", out)),
     )
     assert not report.interrupted

@@ -15,21 +15,14 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, error_event
 from tests.faultserver import Faults, FaultServer
 
 KEY = "0123456789abcdef0123456789abcdef"
 
 
 def error(n: int) -> dict[str, Any]:
-    return {
-        "type": "track",
-        "event": "Error",
-        "anonymousId": f"v{n % 5}",
-        "messageId": f"m{n}",
-        "originalTimestamp": "2024-05-01T10:00:00Z",
-        "properties": {"message": f"boom {n}"},
-    }
+    return error_event(n, visitors=5)
 
 
 def command(*args: str) -> list[str]:
