@@ -17,7 +17,7 @@ from cli.progress import progress_display
 from cli.render import ReportFormat, render_validation, write_json
 from core import __version__
 from core.config import Overrides
-from core.delivery.options import DeliveryOptions
+from core.delivery.options import DEFAULT_WORKERS, GIVE_UP_AFTER, DeliveryOptions
 from core.errors import ExitCode, UsageError
 from core.input.paths import STDIN
 from core.pipeline import ReplayIO
@@ -162,8 +162,31 @@ def replay(
         bool, typer.Option("--no-state", help="Keep no state: a re-run sends everything again.")
     ] = False,
     workers: Annotated[
-        int, typer.Option(min=1, max=64, help="Concurrent HTTP requests to Sentry.")
-    ] = 4,
+        int, typer.Option(min=1, max=1024, help="HTTP requests in flight to Sentry at once.")
+    ] = DEFAULT_WORKERS,
+    proxy: Annotated[
+        str | None,
+        typer.Option(
+            help="HTTP(S) or SOCKS proxy URL. Default: HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and "
+            "NO_PROXY, as curl reads them; '' for none.",
+            show_default=False,
+        ),
+    ] = None,
+    ca_bundle: Annotated[
+        str | None,
+        typer.Option(
+            help="CA certificates to trust. Default: SSL_CERT_FILE, REQUESTS_CA_BUNDLE, the "
+            "system store, certifi."
+        ),
+    ] = None,
+    give_up_after: Annotated[
+        float,
+        typer.Option(
+            min=1,
+            help="Stop (exit 4, resumable) when Sentry stays unreachable this many seconds "
+            "before anything was accepted.",
+        ),
+    ] = GIVE_UP_AFTER,
     rate: Annotated[
         float | None, typer.Option(min=0.001, help="At most N events per second.")
     ] = None,
@@ -209,7 +232,13 @@ def replay(
                 breadcrumbs=breadcrumbs,
                 max_age_days=max_age,
             ),
-            delivery=DeliveryOptions(workers=workers, rate=rate),
+            delivery=DeliveryOptions(
+                workers=workers,
+                rate=rate,
+                proxy=proxy,
+                ca_bundle=ca_bundle,
+                give_up_after=give_up_after,
+            ),
             state_path=state,
             use_state=not no_state,
             limit=limit,

@@ -45,19 +45,27 @@ class FailKind(StrEnum):
 
     HTTP = "http"  # a permanent answer (400, 413, ...): reason http_<status>
     AUTH = "auth_http"  # 401/403: the DSN is wrong and the run stops; reason auth_http_<status>
+    TLS = "tls_error"  # the server's certificate cannot be trusted, or TLS is not spoken there
     NETWORK = "network_error"  # no answer after every attempt
     INTERRUPTED = "interrupted"  # the run stopped before this event could be sent
     AFTER_AUTH_ERROR = "stopped_after_auth_error"  # not sent: another event's 401/403 stopped it
+    AFTER_TLS_ERROR = "stopped_after_tls_error"  # not sent: a TLS error stopped the run
     INTERNAL = "internal_error"  # a bug; the per-record guard keeps the run going
 
 
 @dataclass(frozen=True, slots=True)
 class Failure:
-    """One failed delivery: its kind, the HTTP status (HTTP, AUTH) or the error's name."""
+    """One failed delivery: its kind, the HTTP status (HTTP, AUTH), and Sentry's answer or the
+    error's text (`detail`)."""
 
     kind: FailKind
     status: int = 0
     detail: str = ""
+
+    @property
+    def stops_the_run(self) -> bool:
+        """The destination cannot be used as configured (exit 2): a refused DSN, bad TLS."""
+        return self.kind is FailKind.AUTH or self.kind is FailKind.TLS
 
     @property
     def reason(self) -> str:

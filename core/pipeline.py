@@ -208,15 +208,13 @@ class Pipeline:
                 self.io.output.write(job.payload + b"\n")
         else:
             outcome = Outcome.FAILED
-            report.count_failed(failure.reason, job.where, job.event_id)
-            if failure.kind is FailKind.AUTH:
-                report.auth_failed = True
-                report.stopped = (
-                    f"Sentry refused the DSN (HTTP {failure.status}): the key or project is wrong"
-                )
+            report.count_failed(failure.reason, job.where, job.event_id, failure.detail)
+            if failure.stops_the_run and not report.refused:
+                report.refused = _refusal(failure)
+                report.stopped = report.refused
                 self.stopping = True
             if self.io.failures is not None and event is not None:
-                self.io.failures.write(orjson.dumps(event) + b"\n")
+                self.io.failures.write(_failure_line(event, failure))
         if self.explaining:
             detail = job.detail if failure is None else failure.reason
             self._explain_line(job.where, job.record_type, job.message_id, outcome, detail)
@@ -239,8 +237,10 @@ class Pipeline:
     def finish(self) -> None:
         """Drain the senders: wait for queued jobs, or abandon them when interrupted."""
         self._collect(self.sender.finish(abandon=self.report.interrupted))
-        if self.io.stop.is_set():  # a signal (or a broken output) while draining
+        if self.io.stop.is_set():  # a signal, a broken output, or the sender gave up
             self.report.interrupted = True
+        if self.sender.gave_up and not self.report.stopped:
+            self.report.stopped = self.sender.gave_up
         for sink in self.io.sinks():
             sink.flush()
         self.report.visitors = self.engine.visitor_count
@@ -288,6 +288,21 @@ class Pipeline:
                     dry_run=report.dry_run,
                 )
             )
+
+
+def _failure_line(event: dict[str, Any], failure: Failure) -> bytes:
+    """A `--failures` line: the input event as a jobs-db row (which `replay` unwraps back to
+    the event itself, so the file replays as it is) with why its delivery failed."""
+    why = {"reason": failure.reason}
+    if failure.detail:
+        why["answer"] = failure.detail
+    return orjson.dumps({"event_payload": event, "failure": why}) + b"\n"
+
+
+def _refusal(failure: Failure) -> str:
+    if failure.kind is FailKind.AUTH:
+        return f"Sentry refused the DSN (HTTP {failure.status}): the key or project is wrong"
+    return f"TLS with Sentry failed: {failure.detail}"
 
 
 def _message_id(event: dict[str, Any] | None) -> str:

@@ -8,6 +8,7 @@ from core.errors import ExitCode
 from core.outcome import Outcome
 
 MAX_LISTED_FAILURES = 100
+MAX_DETAIL = 500
 
 
 @dataclass
@@ -30,7 +31,7 @@ class Report:
     interrupted: bool = False
     stopped: str = ""  # why the run stopped early (--strict, --limit, an auth failure)
     output_error: str = ""  # the output that could not be written, and why (SPEC §8)
-    auth_failed: bool = False
+    refused: str = ""  # why the destination cannot be used as configured (exit 2)
     failures: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -45,12 +46,16 @@ class Report:
         self.outcomes[Outcome.REJECTED.value] += 1
         self.rejected[reason] += 1
 
-    def count_failed(self, reason: str, where: str, event_id: str) -> None:
-        """Record one failed delivery; the first failures are listed by place."""
+    def count_failed(self, reason: str, where: str, event_id: str, detail: str = "") -> None:
+        """Record one failed delivery; the first failures are listed by place, with Sentry's
+        answer (or the error) cut to MAX_DETAIL characters."""
         self.outcomes[Outcome.FAILED.value] += 1
         self.failed[reason] += 1
         if len(self.failures) < MAX_LISTED_FAILURES:
-            self.failures.append({"source": where, "event_id": event_id, "reason": reason})
+            listed = {"source": where, "event_id": event_id, "reason": reason}
+            if detail:
+                listed["detail"] = detail[:MAX_DETAIL]
+            self.failures.append(listed)
 
     @property
     def records_per_s(self) -> float:
@@ -62,7 +67,7 @@ class Report:
         """4 interrupted, 2 the DSN was refused, 1 deliveries failed, 3 lines rejected, else 0."""
         if self.interrupted:
             return ExitCode.INTERRUPTED
-        if self.auth_failed:
+        if self.refused:
             return ExitCode.USAGE
         if self.failed:
             return ExitCode.DELIVERY_FAILED

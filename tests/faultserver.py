@@ -42,6 +42,8 @@ class Sink:
     statuses: Counter[int] = field(default_factory=Counter)
     drops: int = 0
     auth_headers: set[str] = field(default_factory=set)
+    in_flight: int = 0
+    most_in_flight: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     changed: threading.Condition = field(init=False)
 
@@ -62,6 +64,7 @@ class FaultServer:
         self.sink = Sink()
         self._random = random.Random(self.faults.seed)
         handler = self._handler()
+        ThreadingHTTPServer.request_queue_size = 1024  # hundreds of connects at once
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
@@ -91,10 +94,20 @@ class FaultServer:
         return Handler
 
     def handle(self, request: BaseHTTPRequestHandler, body: bytes) -> None:
-        faults, sink = self.faults, self.sink
+        sink = self.sink
         with sink.lock:
             sink.posts += 1
             sink.auth_headers.add(request.headers.get("X-Sentry-Auth", ""))
+            sink.in_flight += 1
+            sink.most_in_flight = max(sink.most_in_flight, sink.in_flight)
+        try:
+            self._handle(request, body)
+        finally:
+            with sink.lock:
+                sink.in_flight -= 1
+
+    def _handle(self, request: BaseHTTPRequestHandler, body: bytes) -> None:
+        faults, sink = self.faults, self.sink
         if faults.latency:
             threading.Event().wait(faults.latency)
         if self.roll() < faults.pdrop:

@@ -231,3 +231,18 @@ def test_progress_text() -> None:
     assert describe(waiting, elapsed=1.0).endswith(
         "sent 3  failed 0  rejected 0  waiting for rate limit (42s)"
     )
+
+
+def test_progress_off_a_terminal_is_a_plain_line_every_ten_seconds() -> None:
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=200, color_system=None)  # not a terminal
+    now = [100.0]
+    snapshot = Snapshot(records=500, sent=5, failed=0, rejected=0, status="")
+    with progress_display(console, enabled=True, get_time=lambda: now[0]) as update:
+        assert update is not None
+        for _ in range(25):  # 25 updates, 1 s apart: lines at 10 s and 20 s
+            now[0] += 1.0
+            update(snapshot)
+    lines = buffer.getvalue().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("rudder-sentry: progress: 500 records (50/s)  sent 5")

@@ -85,7 +85,10 @@ def test_every_event_arrives_exactly_once_despite_faults(
     sink = server.sink
     assert report.exit_code is ExitCode.OK
     assert report.outcomes == {"sent": 600}
-    assert report.retries == sink.statuses[429] + sink.statuses[503] + sink.drops
+    # libcurl itself retries, once, a request whose kept-alive connection the server closed
+    # before answering: those drops may not reach the sender's count
+    assert sink.statuses[429] + sink.statuses[503] <= report.retries
+    assert report.retries <= sink.statuses[429] + sink.statuses[503] + sink.drops
     assert len(sink.stored) == 600
     assert sink.accepted_duplicates == 0
     assert sink.statuses[429] > 0
@@ -153,8 +156,17 @@ def test_413_is_a_permanent_failure(write_dump: Callable[..., Path], tmp_path: P
     assert report.failed == {"http_413": 10}
     assert report.exit_code is ExitCode.DELIVERY_FAILED
     assert server.sink.posts == 10  # no retries
-    replayable = [json.loads(line) for line in failures.getvalue().splitlines()]
-    assert sorted(e["messageId"] for e in replayable) == sorted(e["messageId"] for e in events(10))
+    lines = [json.loads(line) for line in failures.getvalue().splitlines()]
+    assert sorted(line["event_payload"]["messageId"] for line in lines) == sorted(
+        e["messageId"] for e in events(10)
+    )
+    assert {line["failure"]["reason"] for line in lines} == {"http_413"}
+    assert {line["failure"]["answer"] for line in lines} == {'{"detail":"fixed status"}'}
+    assert report.failures[0]["detail"] == '{"detail":"fixed status"}'
+    again = tmp_path / "failures.jsonl"
+    again.write_bytes(failures.getvalue())
+    retried = run_replay(ReplayOptions(paths=(str(again),), dry_run=True), ReplayIO())
+    assert retried.outcomes == {"would_send": 10}  # the failures file replays as it is
 
 
 def test_a_refused_dsn_stops_the_run(write_dump: Callable[..., Path], tmp_path: Path) -> None:

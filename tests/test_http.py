@@ -1,5 +1,5 @@
-"""The HTTP/1.1 client and the sender loop against scripted servers: every way an answer can be
-framed or cut, connections closed under it, TLS, and the envelope format posted."""
+"""The libcurl client against scripted servers: the request it posts, the answers it reads,
+connections closed under it, TLS verification and the CA search, and the envelope format."""
 
 import gzip
 import json
@@ -9,55 +9,39 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
+import pycurl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sentry_sdk.envelope import Envelope, Item, PayloadRef
 
 from core.delivery.envelope import build_envelope
-from core.delivery.http import Endpoint, EnvelopeClient, ProtocolError, parse_response
+from core.delivery.http import Answer, EnvelopeClient, Exchange, find_ca_bundle
+from core.errors import ConfigError
 from tests.scripted import KEY, ScriptedServer, always
 
 EVENT_ID = "ab" * 16
 PAYLOAD = json.dumps({"event_id": EVENT_ID, "message": "m"}).encode()
 WHEN = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
-
-
-class Transport:
-    """One attempt at a time through EnvelopeClient connections, kept alive between sends as
-    the sender keeps them: (status, retry-after, rate limits), status 0 for a network error."""
-
-    def __init__(self, dsn: str) -> None:
-        self.client = EnvelopeClient(dsn)
-        self.idle: list[Any] = []
-
-    def send(self) -> tuple[int, str | None, str | None]:
-        try:
-            connection = self.idle.pop() if self.idle else self.client.connect()
-            if connection.dropped():
-                connection.close()
-                connection = self.client.connect()
-            response = connection.post(self.client.request(EVENT_ID, PAYLOAD, WHEN))
-        except (OSError, ProtocolError):
-            return (0, None, None)
-        if connection.reusable:
-            self.idle.append(connection)
-        else:
-            connection.close()
-        return (
-            response.status,
-            response.headers.get("retry-after"),
-            response.headers.get("x-sentry-rate-limits"),
-        )
-
-
-def send(transport: Transport, times: int = 1) -> list[tuple[int, str | None, str | None]]:
-    return [transport.send() for _ in range(times)]
-
-
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
+
+
+class Poster:
+    """One blocking attempt at a time on one easy handle, kept alive between posts."""
+
+    def __init__(self, dsn: str, **options: str | float | None) -> None:
+        self.client = EnvelopeClient(dsn, **options)  # type: ignore[arg-type]
+        self.exchange: Exchange = self.client.exchange()
+
+    def post(self) -> Answer:
+        self.exchange.prepare(self.client.body(EVENT_ID, PAYLOAD, WHEN))
+        try:
+            self.exchange.curl.perform()
+        except pycurl.error as exc:
+            code, message = exc.args  # type: ignore[misc]  # (libcurl's code, its message)
+            return self.exchange.answer(int(code), str(message))
+        return self.exchange.answer()
 
 
 @pytest.mark.parametrize(
@@ -65,79 +49,17 @@ OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
     [
         OK,
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;ext=1\r\n{}\r\n0\r\n\r\n",
-        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-        b"1\r\n{\r\n1\r\n}\r\n0\r\nX-T: 1\r\n\r\n",  # two chunks, then a trailer
         b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}",
-        b"HTTP/1.1 200 OK\nContent-Length: 2\n\n{}",  # bare line feeds
         b"HTTP/1.1 204 No Content\r\n\r\n",
-        b"HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\n{}",
     ],
 )
-@pytest.mark.parametrize("chunk", [0, 1, 7])
-def test_framed_answers_keep_the_connection(
+@pytest.mark.parametrize("chunk", [0, 1])
+def test_answers_are_read_and_the_connection_kept(
     serve: Callable[..., ScriptedServer], answer: bytes, chunk: int
 ) -> None:
     server = serve(always(answer), chunk=chunk)
-    transport = Transport(server.dsn)
-    expected = 204 if b" 204 " in answer else 200
-    assert [status for status, _, _ in send(transport, 3)] == [expected] * 3
-    assert server.connections == 1
-
-
-FRAMED = [
-    OK,
-    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;ext=1\r\n{}\r\n0\r\n\r\n",
-    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\n{\n1\r\n}\r\n0\r\nX: 1\r\n\r\n",
-    b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 429 Too Many\r\nContent-Length: 0\r\n\r\n",
-    b"HTTP/1.1 204 No Content\r\n\r\n",
-]
-
-
-@pytest.mark.parametrize("answer", FRAMED)
-def test_an_answer_is_complete_only_with_its_last_byte(answer: bytes) -> None:
-    for cut in range(len(answer)):
-        assert parse_response(answer[:cut], eof=False) is None
-        with pytest.raises(ProtocolError):
-            parse_response(answer[:cut], eof=True)  # the server closed mid-answer
-    response = parse_response(answer, eof=False)
-    assert response is not None
-    assert response.keep_alive
-
-
-@given(st.binary(max_size=200))
-def test_any_bytes_parse_or_fail_cleanly(data: bytes) -> None:
-    for eof in (False, True):
-        try:
-            response = parse_response(data, eof)
-        except ProtocolError:
-            continue
-        if eof:  # nothing more will come: complete, or an error, never "wait"
-            assert response is not None
-        assert response is None or response.status >= 100
-
-
-@pytest.mark.parametrize(
-    ("answer", "close"),
-    [
-        (b"HTTP/1.1 200 OK\r\n\r\n{}", True),  # no length: the body runs to the close
-        (b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}", True),
-        (b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n{}", True),
-    ],
-)
-def test_answers_that_end_the_connection_get_a_new_one(
-    serve: Callable[..., ScriptedServer], answer: bytes, close: bool
-) -> None:
-    server = serve(always(answer, close))
-    transport = Transport(server.dsn)
-    assert [status for status, _, _ in send(transport, 3)] == [200, 200, 200]
-    assert server.connections == 3
-
-
-def test_http_1_0_keep_alive_is_honoured(serve: Callable[..., ScriptedServer]) -> None:
-    answer = b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\n{}"
-    server = serve(always(answer))
-    transport = Transport(server.dsn)
-    assert [status for status, _, _ in send(transport, 2)] == [200, 200]
+    poster = Poster(server.dsn)
+    assert [poster.post().status for _ in range(3)] in ([200] * 3, [204] * 3)
     assert server.connections == 1
 
 
@@ -150,19 +72,24 @@ def test_rate_limit_headers_are_read_and_repeats_joined(
         b"Content-Length: 0\r\n\r\n"
     )
     server = serve(always(answer))
-    transport = Transport(server.dsn)
-    assert send(transport) == [(429, "7", "60:transaction:key, 30:error:key")]
+    assert Poster(server.dsn).post() == Answer(429, "7", "60:transaction:key, 30:error:key")
+
+
+def test_sentrys_answer_text_is_kept(serve: Callable[..., ScriptedServer]) -> None:
+    text = b'{"detail":"envelope exceeded size limits"}'
+    answer = b"HTTP/1.1 413 Too Large\r\nContent-Length: %d\r\n\r\n%s" % (len(text), text)
+    server = serve(always(answer))
+    assert Poster(server.dsn).post() == Answer(413, text=text.decode())
 
 
 def test_a_connection_the_server_closed_while_idle_is_replaced(
     serve: Callable[..., ScriptedServer],
 ) -> None:
-    # the server answers, then closes: the next send must notice and reconnect, not fail
     server = serve(always(OK, close=True))
-    transport = Transport(server.dsn)
+    poster = Poster(server.dsn)
     for _ in range(3):
-        assert send(transport) == [(200, None, None)]
-        threading.Event().wait(0.05)  # let the close arrive
+        assert poster.post().status == 200
+        threading.Event().wait(0.02)  # let the close arrive
     assert server.connections == 3
 
 
@@ -171,39 +98,29 @@ def test_a_connection_the_server_closed_while_idle_is_replaced(
     [
         b"",  # closed without answering
         b"SSH-2.0-OpenSSH_9.6\r\n\r\n",
-        b"HTTP/1.1 abc OK\r\n\r\n",
-        b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n",
         b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n{}",  # shorter than announced
-        b"HTTP/1.1 200 OK\r\nContent-Length: 2, 3\r\n\r\n{}",
-        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}extra",
     ],
 )
 def test_unreadable_answers_are_network_errors(
     serve: Callable[..., ScriptedServer], answer: bytes
 ) -> None:
     server = serve(always(answer, close=True))
-    transport = Transport(server.dsn)
-    assert send(transport) == [(0, None, None)]
-
-
-def test_an_endless_answer_is_cut_off(serve: Callable[..., ScriptedServer]) -> None:
-    endless = b"HTTP/1.1 200 OK\r\nContent-Length: 99999999\r\n\r\n" + b"x" * (2 * 1024 * 1024)
-    server = serve(always(endless, close=True))
-    assert send(Transport(server.dsn)) == [(0, None, None)]
+    result = Poster(server.dsn).post()
+    assert result.status == 0
+    assert result.error != 0
+    assert result.text
 
 
 def test_nobody_listening_is_a_network_error() -> None:
     with socket.create_server(("127.0.0.1", 0)) as probe:
         port = probe.getsockname()[1]
-    transport = Transport(f"http://{KEY}@127.0.0.1:{port}/1")
-    assert send(transport) == [(0, None, None)]
+    result = Poster(f"http://{KEY}@127.0.0.1:{port}/1").post()
+    assert (result.status, result.error) == (0, pycurl.E_COULDNT_CONNECT)
 
 
 def test_the_request_is_a_gzip_envelope_with_auth(serve: Callable[..., ScriptedServer]) -> None:
     server = serve(always(OK))
-    transport = Transport(server.dsn)
-    send(transport)
+    Poster(server.dsn).post()
     head, body = server.requests[0]
     lines = head.decode().split("\r\n")
     assert lines[0] == "POST /api/1/envelope/ HTTP/1.1"
@@ -212,42 +129,62 @@ def test_the_request_is_a_gzip_envelope_with_auth(serve: Callable[..., ScriptedS
     assert headers["Content-Encoding"] == "gzip"
     assert headers["Content-Type"] == "application/x-sentry-envelope"
     assert headers["X-Sentry-Auth"].startswith(f"Sentry sentry_key={KEY}, sentry_version=7")
+    assert "Expect" not in headers
     assert int(headers["Content-Length"]) == len(body)
     assert gzip.decompress(body) == build_envelope(EVENT_ID, PAYLOAD, WHEN)
 
 
-@pytest.mark.parametrize(
-    ("url", "host_header", "target"),
-    [
-        ("https://o1.ingest.sentry.io/api/5/envelope/", "o1.ingest.sentry.io", "/api/5/envelope/"),
-        ("http://h:80/api/1/envelope/", "h", "/api/1/envelope/"),
-        ("http://h:9000/s/api/1/envelope/", "h:9000", "/s/api/1/envelope/"),
-        ("https://[::1]:8443/api/1/envelope/?a=b", "[::1]:8443", "/api/1/envelope/?a=b"),
-    ],
-)
-def test_endpoint(url: str, host_header: str, target: str) -> None:
-    endpoint = Endpoint.from_url(url)
-    assert (endpoint.host_header, endpoint.target) == (host_header, target)
+@pytest.fixture
+def tls_server(
+    serve: Callable[..., ScriptedServer], tmp_path: Path
+) -> tuple[ScriptedServer, Path, Path]:
+    """A TLS server for `localhost` under a fresh CA; its bundle, and another CA's."""
+    trustme = pytest.importorskip("trustme")
+    authority, stranger = trustme.CA(), trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("localhost").configure_cert(context)
+    server = serve(always(OK), tls=context)
+    bundle, other = tmp_path / "ca.pem", tmp_path / "other-ca.pem"
+    authority.cert_pem.write_to_path(str(bundle))
+    stranger.cert_pem.write_to_path(str(other))
+    return server, bundle, other
 
 
 def test_tls_is_verified_against_the_trusted_authorities(
-    serve: Callable[..., ScriptedServer], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tls_server: tuple[ScriptedServer, Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    trustme = pytest.importorskip("trustme")
-    authority = trustme.CA()
-    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    authority.issue_cert("localhost").configure_cert(server_context)
-    server = serve(always(OK), tls=server_context)
+    server, bundle, other = tls_server
+    untrusted = Poster(server.dsn, ca_bundle=str(other)).post()
+    assert (untrusted.status, untrusted.error) == (0, pycurl.E_PEER_FAILED_VERIFICATION)
+    assert Poster(server.dsn, ca_bundle=str(bundle)).post().status == 200
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    assert Poster(server.dsn).post().status == 200  # the environment's bundle
 
-    untrusted = Transport(server.dsn)  # the system's store lacks this CA
-    assert send(untrusted) == [(0, None, None)]
 
-    bundle = tmp_path / "ca.pem"
-    authority.cert_pem.write_to_path(str(bundle))
-    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))  # OpenSSL: use this CA bundle instead
-    trusted = Transport(server.dsn)
-    assert [status for status, _, _ in send(trusted, 2)] == [200, 200]
-    assert server.connections == 2  # the refused handshake, then one kept-alive connection
+def test_a_certificate_for_another_host_is_refused(
+    tls_server: tuple[ScriptedServer, Path, Path],
+) -> None:
+    server, bundle, _ = tls_server
+    dsn = server.dsn.replace("@localhost:", "@127.0.0.1:")  # the certificate names localhost
+    result = Poster(dsn, ca_bundle=str(bundle)).post()
+    assert (result.status, result.error) == (0, pycurl.E_PEER_FAILED_VERIFICATION)
+
+
+def test_the_ca_search_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second = tmp_path / "first.pem", tmp_path / "second.pem"
+    first.write_text("x")
+    second.write_text("x")
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(second))
+    assert find_ca_bundle() == str(second)
+    monkeypatch.setenv("SSL_CERT_FILE", str(first))
+    assert find_ca_bundle() == str(first)
+    assert find_ca_bundle(str(second)) == str(second)  # --ca-bundle wins
+    with pytest.raises(ConfigError, match=r"--ca-bundle .*missing\.pem: no such CA file"):
+        find_ca_bundle(str(tmp_path / "missing.pem"))
+    monkeypatch.delenv("SSL_CERT_FILE")
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
+    assert Path(find_ca_bundle()).is_file()  # the system store, or certifi's
 
 
 def reference_envelope(event_id: str, payload: bytes, sent_at: str) -> bytes:

@@ -46,6 +46,7 @@ class Sender(Protocol):
     on_wait: Callable[[], None] | None
     on_notice: Callable[[str], None] | None
     retries: int  # attempts repeated so far
+    gave_up: str  # why the sender stopped the run itself ("" when it did not)
 
     def submit(self, job: Job) -> None:
         """Queue one job (may block while the backlog is full)."""

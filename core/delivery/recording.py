@@ -14,6 +14,7 @@ class RecordingSender:
         self.on_wait: Callable[[], None] | None = None  # never blocks
         self.on_notice: Callable[[str], None] | None = None  # never waits
         self.retries = 0  # one attempt per job, always accepted
+        self.gave_up = ""  # never
         self.count = 0
         self.keep = keep
         self.envelopes: list[bytes] = []

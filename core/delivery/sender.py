@@ -1,32 +1,46 @@
 """The HTTP sender: `--workers` concurrent requests that wait out rate limits and retry, losing
-nothing, driven from the caller's own thread.
+nothing, driven from the caller's own thread through libcurl's multi interface.
 
-Why one thread: with sender threads, every request crossed the GIL five or six times (queue
-hand-off, gzip, send, receive) while the reading thread kept it busy; the context switches cost
-more than the requests (`make bench`: about 5,000 events/s threaded, 8,000 in one loop). Here
-`submit` starts a request on a free connection and returns; answers are collected whenever the
-caller submits or asks (a selector with no wait), and the caller blocks only when `--workers`
-requests are in flight and the backlog is full.
+Why one thread: with sender threads, every request crossed the GIL five or six times while the
+reading thread kept it busy; the context switches cost more than the requests. Here `submit`
+starts a request and returns; libcurl tells which sockets it waits on (its socket callback),
+one selector watches them, and answers are collected whenever the caller submits or asks. The
+caller blocks only when the backlog behind the `--workers` requests in flight is full.
 
 Per job: wait while Sentry rate-limits our category, pace to `--rate`, send with a fresh
 `sent_at`, then do what `policy.classify` says of the answer: accepted; wait out a 429 and retry
 (no attempt limit: the limit always ends); back off with jitter after 5xx, 408 and network
-errors, up to MAX_ATTEMPTS; stop everything on 401/403; fail the event on any other 4xx.
+errors, up to MAX_ATTEMPTS; stop everything on 401/403 or on a certificate that cannot be
+trusted; fail the event on any other 4xx, keeping Sentry's answer.
+
+A run never waits silently: the first network error of an outage is announced (`on_notice`),
+the progress status says why nothing moves, and a run that has had nothing accepted gives up
+after `give_up_after` seconds of unreachability (after the first acceptance, outages are
+waited out with backoff).
 """
 
 import heapq
 import random
 import selectors
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import pycurl
+
 from core.clock import SYSTEM_CLOCK, Clock
-from core.delivery.http import Connection, EnvelopeClient, ProtocolError
+from core.delivery.http import (
+    TLS_HANDSHAKE_ERRORS,
+    TLS_VERIFY_ERRORS,
+    Answer,
+    EnvelopeClient,
+    Exchange,
+)
 from core.delivery.jobs import Done, Job
-from core.delivery.options import READ_TIMEOUT, DeliveryOptions
+from core.delivery.options import DeliveryOptions
 from core.delivery.policy import (
     MAX_ATTEMPTS,
     Action,
@@ -42,9 +56,18 @@ INTERRUPTED = Failure(FailKind.INTERRUPTED)
 LONG_WAIT = 60.0  # seconds: a rate-limit wait longer than this is announced (SPEC §8)
 BACKLOG_PER_WORKER = 8  # jobs waiting to be sent before submit blocks
 TICK = 0.2  # seconds between on_wait calls while the caller is blocked
-# poll where there is one: registering costs no system call (epoll's does, twice a request);
-# elsewhere (Windows) the platform's default
-_SELECTOR = getattr(selectors, "PollSelector", selectors.DefaultSelector)
+# Up to MANY_SOCKETS requests in flight, poll: registering costs no system call (epoll's does,
+# twice a request). Beyond, epoll: poll's cost grows with every socket watched (`make bench`
+# row (e), 256 in flight: 24 µs a call). Elsewhere (Windows) the platform's default.
+MANY_SOCKETS = 64
+_FEW = getattr(selectors, "PollSelector", selectors.DefaultSelector)
+_MANY = getattr(selectors, "EpollSelector", _FEW)
+PUMP_GAP = 0.001  # seconds: `completed` right after `submit` need not look again
+_EVENTS = {
+    pycurl.POLL_IN: selectors.EVENT_READ,
+    pycurl.POLL_OUT: selectors.EVENT_WRITE,
+    pycurl.POLL_INOUT: selectors.EVENT_READ | selectors.EVENT_WRITE,
+}
 
 
 @dataclass(slots=True)
@@ -60,13 +83,6 @@ class _Delayed:
     pending: _Pending = field(compare=False)
 
 
-@dataclass(slots=True)
-class _Flight:
-    channel: Connection
-    pending: _Pending
-    deadline: float
-
-
 class HttpSender:
     """Up to `workers` requests in flight, a bounded backlog behind them."""
 
@@ -79,34 +95,44 @@ class HttpSender:
         stop: threading.Event | None = None,
         clock: Clock = SYSTEM_CLOCK,
         jitter: Callable[[], float] = random.random,
-        read_timeout: float = READ_TIMEOUT,
+        give_up_after: float | None = None,
     ) -> None:
         self.client = client
         self.workers = max(1, workers)
         self.limits = RateLimits()
         self.pacer = Pacer(rate)
         self.stop = stop or threading.Event()
+        self.clock = clock
+        self.give_up_after = give_up_after
         self.on_wait: Callable[[], None] | None = None
         self.on_notice: Callable[[str], None] | None = None
-        self._announced = 0.0  # the end of the last long wait announced (monotonic)
         self.retries = 0  # attempts repeated after a 429, a 5xx, a 408 or a network error
-        self.clock = clock
+        self.gave_up = ""  # why the sender stopped the run ("" while it did not)
         self._jitter = jitter
-        self._read_timeout = read_timeout
         self._aborted: Failure | None = None  # why everything not yet sent fails
         self._ready: deque[_Pending] = deque()
         self._delayed: list[_Delayed] = []  # backing off, by due time
         self._delays = 0
-        self._flights: dict[int, _Flight] = {}  # by socket descriptor
-        self._idle: list[Connection] = []
-        self._selector = _SELECTOR()
         self._done: list[Done] = []
         self._backlog_limit = self.workers * BACKLOG_PER_WORKER
         self._slot: float | None = None  # when the next job may start, once booked (--rate)
         self._ticked = clock.monotonic()
+        self._announced = 0.0  # the end of the last long wait announced (monotonic)
+        self._accepted_any = False
+        self._unreachable: tuple[float, str] | None = None  # since when, and why
+        # libcurl: its sockets in our selector, its timer in real seconds
+        self._flights: dict[pycurl.Curl, tuple[_Pending, Exchange]] = {}
+        self._idle: list[Exchange] = []
+        self._selector = (_MANY if self.workers > MANY_SOCKETS else _FEW)()
+        self._pumped = 0.0  # when the sockets were last looked at (monotonic)
+        self._curl_due: float | None = None
+        self._multi = pycurl.CurlMulti()
+        self._multi.setopt(pycurl.M_SOCKETFUNCTION, self._on_socket)
+        self._multi.setopt(pycurl.M_TIMERFUNCTION, self._on_timer)
+        self._multi.setopt(pycurl.M_PIPELINING, pycurl.PIPE_MULTIPLEX)
 
     def submit(self, job: Job) -> None:
-        """Start the job when a connection is free, else queue it; while the backlog is full,
+        """Start the job when a worker is free, else queue it; while the backlog is full,
         wait (answers keep coming in), unless the run is being stopped."""
         if self._aborted is not None:
             self._done.append(Done(job, self._aborted))
@@ -120,7 +146,8 @@ class HttpSender:
 
     def completed(self) -> list[Done]:
         """Jobs finished since the last call (collects answers that have arrived)."""
-        self._pump(0.0)
+        if self.clock.monotonic() - self._pumped > PUMP_GAP:
+            self._pump(0.0)
         done, self._done = self._done, []
         return done
 
@@ -134,15 +161,21 @@ class HttpSender:
             if self.stop.is_set():
                 self._abort(INTERRUPTED)
             self._wait(TICK)
-        for channel in self._idle:
-            channel.close()
+        for exchange in self._idle:
+            exchange.curl.close()
         self._idle.clear()
+        self._multi.close()
+        self._selector.close()
         done, self._done = self._done, []
         return done
 
     def status(self) -> str:
-        """'waiting for rate limit (Ns)' while Sentry asks us to wait."""
-        wait = self.limits.wait_time(self.clock.monotonic())
+        """Why nothing moves, for the progress display ('' while things move)."""
+        now = self.clock.monotonic()
+        if self._unreachable is not None:
+            since, why = self._unreachable
+            return f"cannot reach Sentry for {now - since:.0f}s: {why}"
+        wait = self.limits.wait_time(now)
         return f"waiting for rate limit ({wait:.0f}s)" if wait > 0.5 else ""
 
     def _wait(self, seconds: float) -> None:
@@ -165,137 +198,160 @@ class HttpSender:
         self._delayed.clear()
 
     def _pump(self, timeout: float) -> None:
-        """Start what may start, wait up to `timeout` for answers, handle them, start again."""
-        now = self.clock.monotonic()
+        """Start what may start, wait up to `timeout` for sockets and timers, collect answers,
+        start again."""
+        now = self._pumped = self.clock.monotonic()
         wake = self._start_ready(now)
-        if self._flights:
-            wake = min(wake, min(flight.deadline for flight in self._flights.values()))
-        wait = max(0.0, min(timeout, wake - now))
+        wait = self.clock.real_seconds(max(0.0, min(timeout, wake - now)))
+        if self._curl_due is not None:
+            wait = min(wait, max(0.0, self._curl_due - time.monotonic()))  # libcurl's own time
         if not self._flights:
             if wait > 0:
-                self.clock.pause(wait, self.stop)
+                self.stop.wait(wait)
             return
-        for key, _ in self._selector.select(self.clock.real_seconds(wait)):
-            self._answer(key.fd)
-        now = self.clock.monotonic()
-        for descriptor, flight in list(self._flights.items()):
-            if flight.deadline <= now:
-                self._land(descriptor)
-                flight.channel.close()
-                self._settle(flight.pending, 0, None, None)
-        self._start_ready(now)
+        for key, events in self._selector.select(wait):
+            mask = (pycurl.CSELECT_IN if events & selectors.EVENT_READ else 0) | (
+                pycurl.CSELECT_OUT if events & selectors.EVENT_WRITE else 0
+            )
+            self._multi.socket_action(key.fd, mask)
+        if self._curl_due is not None and self._curl_due <= time.monotonic():
+            self._curl_due = None
+            self._multi.socket_action(pycurl.SOCKET_TIMEOUT, 0)
+        self._collect()
+        self._start_ready(self.clock.monotonic())
+
+    def _on_socket(self, what: int, descriptor: int, multi: object, data: object) -> None:
+        """libcurl's socket callback: watch `descriptor` for what it waits on."""
+        registered = descriptor in self._selector.get_map()
+        if what == pycurl.POLL_REMOVE:
+            if registered:
+                self._selector.unregister(descriptor)
+        elif registered:
+            self._selector.modify(descriptor, _EVENTS[what])
+        else:
+            self._selector.register(descriptor, _EVENTS[what])
+
+    def _on_timer(self, milliseconds: int) -> None:
+        """libcurl's timer callback: call back after `milliseconds` (-1: no timer)."""
+        self._curl_due = None if milliseconds < 0 else time.monotonic() + milliseconds / 1000
+
+    def _collect(self) -> None:
+        while True:
+            queued, finished, failed = self._multi.info_read()
+            for curl in finished:
+                self._land(curl)
+            for curl, error, message in failed:
+                self._land(curl, error, message)
+            if not queued:
+                return
+
+    def _land(self, curl: pycurl.Curl, error: int = 0, message: str = "") -> None:
+        self._multi.remove_handle(curl)
+        pending, exchange = self._flights.pop(curl)
+        answer = exchange.answer(error, message)
+        self._idle.append(exchange)
+        self._settle(pending, answer)
 
     def _start_ready(self, now: float) -> float:
-        """Start due jobs on free connections; returns when something may next start."""
+        """Start due jobs on free workers; returns when something may next start."""
         while self._delayed and self._delayed[0].due <= now:
             self._ready.append(heapq.heappop(self._delayed).pending)
         wake = self._delayed[0].due if self._delayed else now + TICK
         while self._ready and len(self._flights) < self.workers and self._aborted is None:
             limited = self.limits.wait_time(now)
             if limited > 0:
-                return min(wake, now + min(limited, TICK))  # re-check: stop, a longer limit
+                wake = min(wake, now + min(limited, TICK))  # re-check: stop, a longer limit
+                break
             if self._slot is None:
                 self._slot = now + self.pacer.reserve(now)  # --rate: this job's slot
             if self._slot > now:
-                return min(wake, self._slot)
+                wake = min(wake, self._slot)
+                break
             self._slot = None
-            self._launch(self._ready.popleft())
+            self._launch(self._ready.popleft())  # libcurl sets a timer: _pump starts it
         return wake
 
     def _launch(self, pending: _Pending) -> None:
         job = pending.job
-        channel: Connection | None = None
+        exchange = self._idle.pop() if self._idle else self.client.exchange()
         try:
-            channel = self._channel()
-            channel.start(self.client.request(job.event_id, job.payload, self.clock.wall()))
-        except Exception as exc:  # OSError: a network error; anything else must not lose it
-            if channel is not None:
-                channel.close()
-            if isinstance(exc, OSError):
-                self._settle(pending, 0, None, None)
-            else:
-                self._done.append(Done(job, _internal(exc)))
+            exchange.prepare(self.client.body(job.event_id, job.payload, self.clock.wall()))
+            self._multi.add_handle(exchange.curl)
+        except Exception as exc:  # a bug must not lose the job
+            self._idle.append(exchange)
+            self._done.append(Done(job, _internal(exc)))
             return
-        descriptor = channel.fileno()
-        self._flights[descriptor] = _Flight(
-            channel, pending, self.clock.monotonic() + self._read_timeout
-        )
-        self._selector.register(descriptor, selectors.EVENT_READ)
+        self._flights[exchange.curl] = (pending, exchange)
 
-    def _channel(self) -> Connection:
-        while self._idle:
-            channel = self._idle.pop()
-            if not channel.dropped():
-                return channel
-            channel.close()
-        return self.client.connect()
-
-    def _land(self, descriptor: int) -> _Flight:
-        self._selector.unregister(descriptor)
-        return self._flights.pop(descriptor)
-
-    def _answer(self, descriptor: int) -> None:
-        flight = self._flights[descriptor]
-        try:
-            response = flight.channel.feed()
-        except Exception as exc:  # OSError, ProtocolError: a network error for this attempt
-            self._land(descriptor)
-            flight.channel.close()
-            if isinstance(exc, OSError | ProtocolError):
-                self._settle(flight.pending, 0, None, None)
-            else:
-                self._done.append(Done(flight.pending.job, _internal(exc)))
-            return
-        if response is None:
-            return  # more bytes to come
-        self._land(descriptor)
-        if flight.channel.reusable and len(self._idle) < self.workers:
-            self._idle.append(flight.channel)
-        else:
-            flight.channel.close()
-        retry_after = parse_retry_after(response.headers.get("retry-after"), self.clock.epoch())
-        self._settle(
-            flight.pending,
-            response.status,
-            retry_after,
-            response.headers.get("x-sentry-rate-limits"),
-        )
-
-    def _settle(
-        self,
-        pending: _Pending,
-        status: int,
-        retry_after: float | None,
-        rate_limits: str | None,
-    ) -> None:
+    def _settle(self, pending: _Pending, answer: Answer) -> None:
         """What one attempt's answer (status 0: none) means for its job."""
         now = self.clock.monotonic()
-        self.limits.update(status, retry_after, rate_limits, now)
+        status = answer.status
+        retry_after = parse_retry_after(answer.retry_after, self.clock.epoch())
+        self.limits.update(status, retry_after, answer.rate_limits, now)
         self._announce_long_wait(now)
         job = pending.job
+        if status:
+            self._unreachable = None
         action = classify(status)
         if action is Action.ACCEPTED:
+            self._accepted_any = True
             self._done.append(Done(job))
         elif self._aborted is not None:
             self._done.append(Done(job, self._aborted))
+        elif self._is_fatal(answer):
+            self._done.append(Done(job, Failure(FailKind.TLS, detail=answer.text)))
+            self._abort(Failure(FailKind.AFTER_TLS_ERROR))
         elif action is Action.WAIT:
             self.retries += 1
             self._ready.appendleft(pending)  # first in line when the limit ends
         elif action is Action.STOP:
-            self._done.append(Done(job, Failure(FailKind.AUTH, status)))
+            self._done.append(Done(job, Failure(FailKind.AUTH, status, answer.text)))
             self._abort(Failure(FailKind.AFTER_AUTH_ERROR))
         elif action is Action.BACKOFF:
+            if status == 0:
+                self._unreachable_for(now, answer.text)
             pending.failures += 1
             self.retries += 1
             if pending.failures >= MAX_ATTEMPTS:
-                kind = FailKind.NETWORK if status == 0 else FailKind.HTTP
-                self._done.append(Done(job, Failure(kind, status)))
+                failure = (
+                    Failure(FailKind.NETWORK, detail=answer.text)
+                    if status == 0
+                    else Failure(FailKind.HTTP, status, answer.text)
+                )
+                self._done.append(Done(job, failure))
+            elif self.gave_up:
+                self._done.append(Done(job, INTERRUPTED))  # the sender gave up just now
             else:
-                due = self.clock.monotonic() + backoff_delay(pending.failures - 1, self._jitter())
+                due = now + backoff_delay(pending.failures - 1, self._jitter())
                 self._delays += 1
                 heapq.heappush(self._delayed, _Delayed(due, self._delays, pending))
         else:
-            self._done.append(Done(job, Failure(FailKind.HTTP, status)))
+            self._done.append(Done(job, Failure(FailKind.HTTP, status, answer.text)))
+
+    def _is_fatal(self, answer: Answer) -> bool:
+        """A certificate that cannot be trusted never will be; a TLS handshake that fails
+        before anything was accepted is a protocol mismatch (https to a plain server), not
+        an outage to wait out."""
+        if answer.error in TLS_VERIFY_ERRORS:
+            return True
+        return answer.error in TLS_HANDSHAKE_ERRORS and not self._accepted_any
+
+    def _unreachable_for(self, now: float, why: str) -> None:
+        """A network error: announce the outage once; give up when nothing was ever accepted
+        and it lasts `give_up_after` seconds."""
+        if self._unreachable is None:
+            self._unreachable = (now, why)
+            if self.on_notice is not None:
+                self.on_notice(f"cannot reach Sentry: {why}; retrying")
+            return
+        since = self._unreachable[0]
+        self._unreachable = (since, why)
+        limit = self.give_up_after
+        if limit is not None and not self._accepted_any and now - since >= limit:
+            self.gave_up = f"Sentry could not be reached for {now - since:.0f} s: {why}"
+            self._abort(INTERRUPTED)
+            self.stop.set()
 
     def _announce_long_wait(self, now: float) -> None:
         """Say once, with its end time, that Sentry asked for a wait of over a minute."""
@@ -319,11 +375,17 @@ def http_sender(
     dsn: str, options: DeliveryOptions, stop: threading.Event, clock: Clock = SYSTEM_CLOCK
 ) -> HttpSender:
     """The real sender: `--workers` concurrent requests to the DSN's envelope endpoint."""
+    client = EnvelopeClient(
+        dsn,
+        proxy=options.proxy,
+        ca_bundle=options.ca_bundle,
+        timeout=clock.real_seconds(options.read_timeout),
+    )
     return HttpSender(
-        EnvelopeClient(dsn),
+        client,
         workers=options.workers,
         rate=options.rate,
         stop=stop,
         clock=clock,
-        read_timeout=options.read_timeout,
+        give_up_after=options.give_up_after,
     )

@@ -7,11 +7,13 @@ and one of 1,000,000 visitors, then measures, each figure the median of RUNS run
   (c) peak RSS for the whole dump and for its first quarter (same visitors), and for the
       1,000,000-visitor dump;
   (d) sending to a loopback sink (its own process): events/s and delivered/sent for the tool,
-      for a bare loop of 4 threads posting pre-built gzip envelopes over keep-alive connections
-      (the transport ceiling, with the tool's own HTTP connection class), for the same loop
-      with urllib3 (for reference), and for a straightforward script using sentry-sdk's stock
-      client.
-Prints a table and writes tests/bench/out/results.json.
+      for a bare pycurl-multi loop posting pre-built gzip envelopes with as many requests in
+      flight (the transport ceiling), for a loop of 4 threads posting with urllib3 (for
+      reference), and for a straightforward script using sentry-sdk's stock client;
+  (e) sending to a sink that answers each request after 100 ms (a realistic round trip to
+      Sentry), with the default --workers and with 256: events/s against in-flight / 0.1 s.
+Prints a table and writes tests/bench/out/results.json. BENCH_PARTS (a comma list of a, b,
+d, e; default all) runs only some of them, for quick checks.
 """
 
 import gzip
@@ -41,6 +43,10 @@ EVENTS = int(os.environ.get("BENCH_EVENTS", "1000000"))
 VISITORS = 50_000
 SEND_EVENTS = int(os.environ.get("BENCH_SEND_EVENTS", "20000"))
 KEY = "0123456789abcdef0123456789abcdef"
+PARTS = set(os.environ.get("BENCH_PARTS", "a,b,d,e").split(","))
+LOOPBACK_WORKERS = 32  # the tool's default --workers, and the bare poster's requests in flight
+DEFAULT_WORKERS = 32
+ROUND_TRIP = 0.1  # seconds: a sink this far away answers like Sentry across a continent
 
 
 def dump(name: str, events: int, visitors: int, *, sequential: bool = False) -> Path:
@@ -95,11 +101,16 @@ def run_tool(
 
 
 class Sink:
-    """The loopback sink process."""
+    """The loopback sink process, answering each request after `delay` seconds."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
 
     def __enter__(self) -> "Sink":
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.bench.sink"], cwd=ROOT, stdout=subprocess.PIPE
+            [sys.executable, "-m", "tests.bench.sink", str(self.delay)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
         )
         assert self.process.stdout is not None
         self.port = int(self.process.stdout.readline())
@@ -172,24 +183,52 @@ def four_threads(bodies: list[bytes], post: Callable[[Any, bytes], None], open_:
     return len(bodies) / elapsed
 
 
-def bare_post(sink: Sink, bodies: list[bytes]) -> tuple[float, int]:
-    """(d) the transport ceiling: 4 threads posting pre-built gzip envelopes with the tool's
-    own HTTP/1.1 connection class (keep-alive, TCP_NODELAY), nothing else per event."""
-    from core.delivery.http import Connection, Endpoint
+def bare_post(sink: Sink, bodies: list[bytes], in_flight: int) -> tuple[float, int]:
+    """(d) the transport ceiling: one pycurl multi loop keeping `in_flight` requests of
+    pre-built gzip envelopes going, nothing else per event."""
+    import pycurl
 
-    endpoint = Endpoint.from_url(f"http://127.0.0.1:{sink.port}/api/1/envelope/")
-    head = (
-        f"POST /api/1/envelope/ HTTP/1.1\r\nHost: 127.0.0.1:{sink.port}\r\n"
-        "Content-Type: application/x-sentry-envelope\r\nContent-Encoding: gzip\r\n"
-        f"X-Sentry-Auth: {AUTH}\r\nContent-Length: "
-    ).encode()
-
-    requests = [b"%s%d\r\n\r\n%s" % (head, len(body), body) for body in bodies]
-
-    def post(connection: Connection, request: bytes) -> None:
-        connection.post(request)
-
-    rate = four_threads(requests, post, lambda: Connection(endpoint, None))
+    headers = [
+        "Content-Type: application/x-sentry-envelope",
+        "Content-Encoding: gzip",
+        f"X-Sentry-Auth: {AUTH}",
+        "Expect:",
+    ]
+    url = f"http://127.0.0.1:{sink.port}/api/1/envelope/"
+    multi = pycurl.CurlMulti()
+    idle = []
+    for _ in range(in_flight):
+        curl = pycurl.Curl()
+        curl.setopt(pycurl.URL, url)
+        curl.setopt(pycurl.HTTPHEADER, headers)
+        curl.setopt(pycurl.WRITEFUNCTION, len)
+        curl.setopt(pycurl.TCP_NODELAY, 1)
+        idle.append(curl)
+    todo = iter(bodies)
+    active = 0
+    started = time.perf_counter()
+    while True:
+        while idle and (body := next(todo, None)) is not None:
+            curl = idle.pop()
+            curl.setopt(pycurl.POSTFIELDS, body)
+            multi.add_handle(curl)
+            active += 1
+        if not active:
+            break
+        while multi.perform()[0] == pycurl.E_CALL_MULTI_PERFORM:
+            pass
+        multi.select(0.5)
+        while True:
+            queued, finished, failed = multi.info_read()
+            for curl in [*finished, *(c for c, _, _ in failed)]:
+                multi.remove_handle(curl)
+                idle.append(curl)
+                active -= 1
+            if failed:
+                raise RuntimeError(f"the bare poster failed: {failed[0][1:]}")
+            if not queued:
+                break
+    rate = len(bodies) / (time.perf_counter() - started)
     return rate, sink.stats()["unique"]
 
 
@@ -237,6 +276,15 @@ def stock_client(sink: Sink, events_path: Path, count: int) -> tuple[float, int]
     return count / elapsed, sink.stats()["unique"]
 
 
+def send_rate(sink: Sink, events: Path, workers: int) -> tuple[float, int]:
+    """The tool's events/s over its own run (reading, deciding, sending, draining; not its
+    start-up), and how many distinct events the sink got."""
+    _, _, report = run_tool(
+        [str(events), "--no-state", "--workers", str(workers)], env={"SENTRY_DSN": sink.dsn}
+    )
+    return report["outcomes"].get("sent", 0) / report["duration_s"], sink.stats()["unique"]
+
+
 def median(values: list[float]) -> float:
     return float(statistics.median(values))
 
@@ -248,9 +296,19 @@ def main() -> None:
     many = dump("visitors", EVENTS, EVENTS, sequential=True)
     results: dict[str, Any] = {"events": EVENTS, "visitors": VISITORS, "runs": RUNS}
 
-    print("(a) bare orjson loop ...", flush=True)
-    results["bare_parse_per_s"] = median([bare_parse(full) for _ in range(RUNS)])
+    if "a" in PARTS or "b" in PARTS:
+        print("(a) bare orjson loop ...", flush=True)
+        results["bare_parse_per_s"] = median([bare_parse(full) for _ in range(RUNS)])
+    if "b" in PARTS:
+        dry_run(results, full, quarter, many)
+    if "d" in PARTS or "e" in PARTS:
+        sending(results, full)
+    (OUT / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    print_table(results)
 
+
+def dry_run(results: dict[str, Any], full: Path, quarter: Path, many: Path) -> None:
+    """(b) and (c): the dry-run's rate against (a), and its peak memory."""
     print("(b, c) dry-run ...", flush=True)
     dry = [run_tool([str(full), "--dry-run"]) for _ in range(RUNS)]
     results["dry_run_per_s"] = median([EVENTS / wall for wall, _, _ in dry])
@@ -264,6 +322,9 @@ def main() -> None:
     results["rss_1m_visitors_mib"] = median([peak / 1024 for _, peak, _ in many_runs])
     results["visitors_in_1m_visitor_dump"] = many_runs[0][2]["visitors"]
 
+
+def sending(results: dict[str, Any], full: Path) -> None:
+    """(d) and (e): sending to a loopback sink, and to one 100 ms away."""
     print("(d) sending to a loopback sink ...", flush=True)
     errors = OUT / f"errors-{SEND_EVENTS}.ndjson"
     if not errors.exists():
@@ -283,14 +344,9 @@ def main() -> None:
         tool, bare, pooled, stock = [], [], [], []
         for _ in range(RUNS):
             sink.reset()
-            _, _, report = run_tool(
-                [str(errors), "--no-state", "--workers", "4"], env={"SENTRY_DSN": sink.dsn}
-            )
-            # the run's own duration: reading, deciding, sending and draining, not start-up
-            rate = report["outcomes"].get("sent", 0) / report["duration_s"]
-            tool.append((rate, sink.stats()["unique"]))
+            tool.append(send_rate(sink, errors, LOOPBACK_WORKERS))
             sink.reset()
-            bare.append(bare_post(sink, bodies))
+            bare.append(bare_post(sink, bodies, LOOPBACK_WORKERS))
             sink.reset()
             pooled.append(urllib3_post(sink, bodies))
             sink.reset()
@@ -309,13 +365,44 @@ def main() -> None:
     )
     results["tool_send_ratio"] = results["tool_send_per_s"] / results["bare_post_per_s"]
     results["tool_vs_urllib3"] = results["tool_send_per_s"] / results["urllib3_post_per_s"]
-    (OUT / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    print_table(results)
+
+    print("(e) sending to a sink 100 ms away ...", flush=True)
+    with Sink(delay=ROUND_TRIP) as slow:
+        for workers in (DEFAULT_WORKERS, 256):
+            count = workers * 40  # about 4 s at the ideal rate
+            subset = OUT / f"errors-{count}.ndjson"
+            subset.write_bytes(b"".join(errors.read_bytes().splitlines(keepends=True)[:count]))
+            runs = []
+            for _ in range(RUNS):
+                slow.reset()
+                runs.append(send_rate(slow, subset, workers))
+            ideal = workers / ROUND_TRIP
+            results[f"slow_{workers}_per_s"] = median([r for r, _ in runs])
+            results[f"slow_{workers}_delivered"] = min(d for _, d in runs)
+            results[f"slow_{workers}_events"] = min(count, len(payloads))
+            results[f"slow_{workers}_ratio"] = results[f"slow_{workers}_per_s"] / ideal
 
 
 def print_table(r: dict[str, Any]) -> None:
-    rows = [
-        ("(a) bare orjson parse loop", f"{r['bare_parse_per_s']:,.0f} lines/s", "ceiling"),
+    rows: list[tuple[str, str, str]] = []
+    if "bare_parse_per_s" in r:
+        rows.append(
+            ("(a) bare orjson parse loop", f"{r['bare_parse_per_s']:,.0f} lines/s", "ceiling")
+        )
+    if "dry_run_per_s" in r:
+        rows += dry_rows(r)
+    if "tool_send_per_s" in r:
+        rows += send_rows(r)
+    print(
+        f"\nrudder-sentry bench: {r['events']:,} events, {r['visitors']:,} visitors, "
+        f"median of {r['runs']} runs"
+    )
+    for name, value, note in rows:
+        print(f"{name:<40} {value:>20}   {note}")
+
+
+def dry_rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
+    return [
         (
             "(b) replay --dry-run",
             f"{r['dry_run_per_s']:,.0f} records/s",
@@ -332,19 +419,24 @@ def print_table(r: dict[str, Any]) -> None:
             f"{r['rss_1m_visitors_mib']:,.0f} MiB",
             f"{r['visitors_in_1m_visitor_dump']:,} visitors",
         ),
+    ]
+
+
+def send_rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
+    rows = [
         (
-            "(d) tool sending, 4 workers",
+            f"(d) tool sending, {LOOPBACK_WORKERS} workers",
             f"{r['tool_send_per_s']:,.0f} events/s",
             f"{r['tool_delivered']:,}/{r['send_events']:,} delivered, "
             f"{r['tool_send_ratio']:.0%} of bare",
         ),
         (
-            "    bare 4-thread gzip poster",
+            f"    bare pycurl-multi poster, {LOOPBACK_WORKERS} in flight",
             f"{r['bare_post_per_s']:,.0f} events/s",
             f"{r['bare_delivered']:,}/{r['send_events']:,} delivered (the ceiling)",
         ),
         (
-            "    same loop with urllib3",
+            "    4 threads posting with urllib3",
             f"{r['urllib3_post_per_s']:,.0f} events/s",
             f"{r['urllib3_delivered']:,}/{r['send_events']:,} delivered, "
             f"tool = {r['tool_vs_urllib3']:.0%} of it",
@@ -355,12 +447,16 @@ def print_table(r: dict[str, Any]) -> None:
             f"{r['stock_delivered']:,.0f}/{r['send_events']:,} delivered",
         ),
     ]
-    print(
-        f"\nrudder-sentry bench: {r['events']:,} events, {r['visitors']:,} visitors, "
-        f"median of {r['runs']} runs"
-    )
-    for name, value, note in rows:
-        print(f"{name:<34} {value:>20}   {note}")
+    for workers in (DEFAULT_WORKERS, 256):
+        rows.append(
+            (
+                f"(e) 100 ms sink, {workers} workers",
+                f"{r[f'slow_{workers}_per_s']:,.0f} events/s",
+                f"{r[f'slow_{workers}_delivered']:,}/{r[f'slow_{workers}_events']:,} delivered, "
+                f"{r[f'slow_{workers}_ratio']:.0%} of {workers / ROUND_TRIP:,.0f}/s",
+            )
+        )
+    return rows
 
 
 if __name__ == "__main__":

@@ -1,12 +1,16 @@
-"""A minimal loopback envelope sink for `make bench`: answers 200 fast and counts event ids.
+"""A minimal loopback envelope sink for `make bench`: answers 200 and counts event ids.
 
-Run as a process of its own (`python -m tests.bench.sink`): it prints its port, then serves
-`POST /api/<project>/envelope/`, `GET /__stats` (posts, unique event ids) and `POST /__reset`.
-Keep-alive and TCP_NODELAY, as Sentry's ingest would.
+Run as a process of its own (`python -m tests.bench.sink [DELAY]`): it prints its port, then
+serves `POST /api/<project>/envelope/` (answering each after DELAY seconds, default 0: a
+realistic round trip to Sentry is about 0.1), `GET /__stats` (posts, unique event ids) and
+`POST /__reset`. Keep-alive and TCP_NODELAY, as Sentry's ingest would; a thread per connection
+and a deep listen queue, so hundreds of requests can be in flight at once.
 """
 
 import json
+import sys
 import threading
+import time
 import zlib
 from http.server import ThreadingHTTPServer
 from typing import Any
@@ -15,6 +19,7 @@ from tests.httpbase import QuietKeepAliveHandler
 
 LOCK = threading.Lock()
 STATE: dict[str, Any] = {"posts": 0, "ids": set()}
+DELAY = float(sys.argv[1]) if len(sys.argv) > 1 else 0.0
 
 
 def event_id_of(body: bytes, gzipped: bool) -> str | None:
@@ -45,6 +50,8 @@ class Handler(QuietKeepAliveHandler):
                 STATE["ids"] = set()
             self._reply(b"{}")
             return
+        if DELAY:
+            time.sleep(DELAY)  # the round trip to a distant Sentry
         event_id = event_id_of(body, self.headers.get("Content-Encoding") == "gzip")
         with LOCK:
             STATE["posts"] += 1
@@ -54,6 +61,7 @@ class Handler(QuietKeepAliveHandler):
 
 
 def main() -> None:
+    ThreadingHTTPServer.request_queue_size = 1024  # hundreds of connects arrive at once
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     print(server.server_address[1], flush=True)
