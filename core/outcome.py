@@ -38,6 +38,8 @@ class RejectReason(StrEnum):
     EVENT_TOO_LARGE = "event_too_large"
     BAD_BATCH = "bad_batch"
     TRUNCATED_INPUT = "truncated_input"
+    LINE_TOO_LONG = "line_too_long"
+    TOO_DEEP = "too_deep"
 
 
 class FailKind(StrEnum):

@@ -95,7 +95,7 @@ class Pipeline:
     def read_all(self, paths: list[str]) -> None:
         """Read every path in order until done, stopped, or interrupted."""
         for path in paths:
-            if self.stopping:
+            if self.stopping or self.stop_requested():
                 break
             self.report.files += 1
             self._read_path(path)
@@ -115,7 +115,7 @@ class Pipeline:
             self.handle(record)
 
     def _read_stream(self, stream: BinaryIO, source: str) -> None:
-        reader = DumpReader(open_dump(stream), source)
+        reader = DumpReader(open_dump(stream), source, self.stop_requested)
         try:
             for record in reader:
                 self.handle(record)
@@ -134,8 +134,9 @@ class Pipeline:
             self.by_type[record.type] += 1
             try:
                 self._decide(record)
-            except TypeError as exc:  # orjson: nested deeper than it can serialize
-                self._reject(record, RejectReason.EVENT_TOO_LARGE, f"cannot serialize: {exc}")
+            except (RecursionError, TypeError) as exc:  # orjson's TypeError: the same depth
+                detail = f"nested deeper than the engine walks ({exc})"
+                self._reject(record, RejectReason.TOO_DEEP, detail)
             except Exception as exc:  # the per-record guard: a bug must not lose the run
                 failure = Failure(FailKind.INTERNAL, detail=type(exc).__name__)
                 report.count_failed(failure.reason, _where(record), "")

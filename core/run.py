@@ -74,7 +74,8 @@ def run_replay(
     """Run one replay and return its report. Raises RudderSentryError before reading anything
     when the paths, the config or the DSN are unusable."""
     started = clock.monotonic()
-    paths = expand_paths(list(options.paths))
+    path_warnings: list[str] = []
+    paths = expand_paths(list(options.paths), path_warnings)
     config = load_effective_config(options)
     dry_run = options.dry_run or config.debug_mode
     _check_outputs(paths, io, _state_path(options, dry_run))
@@ -89,7 +90,7 @@ def run_replay(
         "dsn": mask_dsn_value(config.dsn),
     }
     engine = Engine(config, options.engine, now=now or clock.wall(), explain=bool(io.explain))
-    report.warnings.extend([*config.warnings, *engine.warnings])
+    report.warnings.extend([*path_warnings, *config.warnings, *engine.warnings])
     ledger = _ledger(options, dry_run, clock)  # opened and written before anything is sent
     try:  # the ledger is closed whatever happens: its last batch of accepted ids matters
         sender = _sender(config, options, io, dry_run, clock, sender_factory)

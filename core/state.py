@@ -16,6 +16,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from core.clock import SYSTEM_CLOCK, Clock
+
+try:
+    import fcntl
+
+    HAS_FLOCK = True
+except ImportError:  # Windows: no advisory locks; SQLite still serialises the writes
+    HAS_FLOCK = False
 from core.errors import UsageError
 
 DEFAULT_STATE_PATH = Path(".rudder-sentry") / "state.sqlite"
@@ -54,6 +61,27 @@ def _probe(db: sqlite3.Connection) -> None:
         db.execute("DELETE FROM sent WHERE event_id = ?", (PROBE_ID,))
 
 
+class StateInUseError(UsageError):
+    """Another run holds the state file: two runs on one state would both send."""
+
+
+def _lock(path: Path) -> int:
+    """An exclusive lock on the state file, held until the run closes it; a second run on the
+    same file refuses at once. (flock: independent of SQLite's own byte-range locks.)"""
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    if not HAS_FLOCK:
+        return descriptor
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        raise StateInUseError(
+            f"{path}: the state file is in use by another rudder-sentry run; wait for it to "
+            "finish, or give this one another --state"
+        ) from None
+    return descriptor
+
+
 class Ledger:
     """Which event ids are done: this run's, plus (with a state file) every earlier run's.
 
@@ -71,9 +99,13 @@ class Ledger:
         self._state: sqlite3.Connection | None = None
         self._open_connections: list[sqlite3.Connection] = []
         self._scratch: Path | None = None
+        self._lock: int | None = None  # the descriptor holding the state file's lock
         self._bloom = bytearray(BLOOM_BITS // 8)
         try:
             self._open(path, writable)
+        except StateInUseError:
+            self.close()
+            raise
         except (OSError, sqlite3.Error) as exc:
             self.close()
             raise UsageError(f"{path}: cannot use the state file: {_describe(exc)}") from exc
@@ -81,6 +113,7 @@ class Ledger:
     def _open(self, path: Path | None, writable: bool) -> None:
         if path is not None and writable:
             path.parent.mkdir(parents=True, exist_ok=True)
+            self._lock = _lock(path)
             self._state = self._writer = self._connect(path)
             _probe(self._writer)
         else:
@@ -177,6 +210,9 @@ class Ledger:
             with contextlib.suppress(sqlite3.Error):
                 db.close()
         self._open_connections.clear()
+        if self._lock is not None:
+            os.close(self._lock)  # releases the lock
+            self._lock = None
         if self._scratch is not None:
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(f"{self._scratch}{suffix}").unlink(missing_ok=True)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -104,8 +105,20 @@ def test_too_large_and_too_deep_events_are_rejected(write_dump: Callable[..., Pa
     path = write_dump([huge, nested, error(2)])
     rejects = io.BytesIO()
     report = replay([str(path)], ReplayIO(rejects=Sink("--rejects", rejects)))
-    assert report.rejected == {"event_too_large": 2}
+    assert report.rejected == {"event_too_large": 1, "too_deep": 1}
     assert report.outcomes["would_send"] == 1
+
+
+def test_an_event_deeper_than_the_engine_walks_is_rejected(
+    write_dump: Callable[..., Path],
+) -> None:
+    exception = '{"cause":' * 1010 + '{"type":"Error","value":"x"}' + "}" * 1010
+    head = orjson.dumps(error(1, properties={"exception": "HOLE"})).decode()
+    line = head.replace('"HOLE"', exception)  # orjson reads 1,024 levels; Python walks fewer
+    path = write_dump([line, error(2)])
+    report = replay([str(path)])
+    assert report.rejected == {"too_deep": 1}
+    assert report.outcomes == {"rejected": 1, "would_send": 1}
 
 
 def test_truncated_gzip_keeps_what_was_read(tmp_path: Path) -> None:

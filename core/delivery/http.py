@@ -68,11 +68,6 @@ def find_ca_bundle(explicit: str | None = None) -> str:
     return str(certifi.where())
 
 
-def mask_proxy(url: str) -> str:
-    """A proxy URL with its credentials masked."""
-    return mask_dsn(url)
-
-
 @dataclass(frozen=True, slots=True)
 class Answer:
     """What one attempt came to: an HTTP status, or (status 0) libcurl's error."""
@@ -106,7 +101,7 @@ class Exchange:
     def answer(self, error: int = 0, message: str = "") -> Answer:
         """The finished attempt."""
         if error:
-            return Answer(0, text=message, error=error)
+            return Answer(0, text=mask_dsn(message), error=error)  # a proxy URL's password
         status = int(self.curl.getinfo(pycurl.RESPONSE_CODE))
         text = self.body[:MAX_ANSWER].decode("utf-8", "replace")
         headers = self.headers

@@ -3,12 +3,21 @@
 import gzip
 import io
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
 import orjson
 
-from core.input.records import Record, is_bare_event, parse_line, reject, to_record
+from core.input.records import (
+    MAX_LINE,
+    RAW_LIMIT,
+    Record,
+    TooLongLine,
+    is_bare_event,
+    parse_line,
+    reject,
+    to_record,
+)
 from core.outcome import RejectReason
 
 CHUNK_SIZE = 1 << 20
@@ -56,22 +65,64 @@ def open_dump(stream: BinaryIO) -> io.BufferedIOBase:
 
 
 class DumpReader:
-    """Iterates the records of one opened dump; counts physical lines in `lines`."""
+    """Iterates the records of one opened dump; counts physical lines in `lines`.
 
-    def __init__(self, stream: io.BufferedIOBase, source: str) -> None:
+    Memory stays bounded whatever the input: a line longer than MAX_LINE is skipped to its end
+    in constant memory and becomes one `line_too_long` record. `stop`, when given, is asked once
+    a chunk, so a stop is answered within a chunk even where no record comes (a flood of blank
+    lines, one endless line).
+    """
+
+    def __init__(
+        self, stream: io.BufferedIOBase, source: str, stop: Callable[[], bool] | None = None
+    ) -> None:
         self.source = source
         self.lines = 0
         self._stream = stream
-        self._pending = b""  # the start of a line whose end has not been read yet
+        self._stop = stop
+        self._parts: list[bytes] = []  # the start of a line whose end has not been read yet
 
     def _line_batches(self) -> Iterator[list[bytes]]:
         """The stream's lines, a chunk's worth at a time; the last one may lack its newline."""
+        parts = self._parts
+        size = 0
+        skipped: TooLongLine | None = None  # the line being skipped to its end
+        stop = self._stop
         while chunk := self._stream.read1(CHUNK_SIZE):
-            lines = (self._pending + chunk if self._pending else chunk).split(b"\n")
-            self._pending = lines.pop()
-            yield lines
-        if self._pending:
-            last, self._pending = self._pending, b""
+            if stop is not None and stop():
+                return
+            if skipped is not None:
+                end = chunk.find(b"\n")
+                if end < 0:
+                    skipped.size += len(chunk)
+                    continue
+                skipped.size += end
+                yield [skipped]
+                skipped = None
+                chunk = chunk[end + 1 :]
+            lines = chunk.split(b"\n")
+            tail = lines.pop()
+            if lines:
+                if parts:
+                    parts.append(lines[0])
+                    lines[0] = b"".join(parts)
+                    parts.clear()
+                    size = 0
+                    if len(lines[0]) > MAX_LINE:
+                        lines[0] = TooLongLine.of(lines[0])
+                yield lines
+            if tail:
+                parts.append(tail)
+                size += len(tail)
+                if size > MAX_LINE:
+                    skipped = TooLongLine.of(b"".join(parts))
+                    parts.clear()
+                    size = 0
+        if skipped is not None:
+            yield [skipped]
+        elif parts:
+            last = b"".join(parts)
+            parts.clear()
             yield [last]
 
     def __iter__(self) -> Iterator[Record]:
@@ -80,8 +131,10 @@ class DumpReader:
             for lines in self._line_batches():
                 for line in lines:
                     self.lines += 1
+                    if not line.strip() and line.__class__ is bytes:
+                        continue  # blank: not a record (a TooLongLine is empty, yet one)
                     lineno = self.lines
-                    if lineno == 1:
+                    if lineno == 1 and line.__class__ is bytes:
                         line = line.removeprefix(BOM)
                     # the fast path: one bare event per line (parse_line handles the rest)
                     try:
@@ -95,9 +148,8 @@ class DumpReader:
                         yield from parse_line(line, source, lineno, document)
         except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
             self.lines += 1
-            yield reject(
-                source, self.lines, RejectReason.TRUNCATED_INPUT, self._pending, _describe(exc)
-            )
+            pending = b"".join(self._parts)[:RAW_LIMIT]
+            yield reject(source, self.lines, RejectReason.TRUNCATED_INPUT, pending, _describe(exc))
 
 
 def _describe(exc: BaseException) -> str:

@@ -1,6 +1,7 @@
 """Which files a replay reads: paths in the order given, directories walked (SPEC §2.1)."""
 
 import os
+import stat
 from pathlib import Path
 
 from core.errors import UsageError
@@ -9,8 +10,11 @@ DUMP_SUFFIXES = (".json", ".jsonl", ".ndjson")
 STDIN = "-"
 
 
-def expand_paths(paths: list[str]) -> list[str]:
+def expand_paths(paths: list[str], warnings: list[str] | None = None) -> list[str]:
     """Files in the order given, directories expanded in place (recursive, sorted path order).
+    A FIFO or a device named on the command line is read as a stream, as `-` is (for
+    `<(aws s3 cp … -)`); inside a directory, anything but a regular file is skipped, with a
+    warning appended to `warnings` (a FIFO there would block the walk forever).
 
     Raises UsageError for a path that does not exist or cannot be read, before anything is read.
     """
@@ -21,17 +25,22 @@ def expand_paths(paths: list[str]) -> list[str]:
             continue
         target = Path(path)
         if target.is_dir():
-            result.extend(_walk_dumps(target))
+            result.extend(_walk_dumps(target, warnings if warnings is not None else []))
         elif not target.exists():
             raise UsageError(f"{path}: no such file or directory")
-        elif not os.access(target, os.R_OK) or not target.is_file():
+        elif not os.access(target, os.R_OK) or not _readable_kind(target):
             raise UsageError(f"{path}: cannot be read")
         else:
             result.append(path)
     return result
 
 
-def _walk_dumps(root: Path) -> list[str]:
+def _readable_kind(path: Path) -> bool:
+    mode = path.stat().st_mode
+    return stat.S_ISREG(mode) or stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)
+
+
+def _walk_dumps(root: Path, warnings: list[str]) -> list[str]:
     if not os.access(root, os.R_OK | os.X_OK):
         raise UsageError(f"{root}: cannot be read")
     found: list[Path] = []
@@ -39,7 +48,11 @@ def _walk_dumps(root: Path) -> list[str]:
         for name in files:
             base = name[:-3] if name.endswith(".gz") else name
             if base.endswith(DUMP_SUFFIXES):
-                found.append(Path(directory) / name)
+                path = Path(directory) / name
+                if path.is_file():  # follows links, as open() would
+                    found.append(path)
+                else:
+                    warnings.append(f"{path}: skipped, not a regular file")
     found.sort(key=lambda p: p.parts)
     for path in found:
         if not os.access(path, os.R_OK):

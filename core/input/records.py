@@ -14,6 +14,7 @@ import orjson
 from core.outcome import EVENT_TYPES, RejectReason
 
 RAW_LIMIT = 64 * 1024
+MAX_LINE = 32 * 1024 * 1024  # bytes: a longer line is skipped, in constant memory (SPEC §3)
 _TYPES: dict[str, str] = {kind: kind for kind in EVENT_TYPES}  # raw type → trimmed lowercase
 loads = orjson.loads
 JSONDecodeError = orjson.JSONDecodeError
@@ -31,6 +32,22 @@ class Record:
     raw: str = ""
     detail: str = ""
     created_at: str | None = None  # the archive row's createdAt, a last-resort timestamp
+
+
+class TooLongLine(bytes):
+    """Stands in a batch of lines for one longer than MAX_LINE: empty, so no parser takes it;
+    `head` keeps its start for `--rejects`, `size` counts its bytes."""
+
+    head: bytes
+    size: int
+
+    @classmethod
+    def of(cls, start: bytes) -> "TooLongLine":
+        """The marker for a line that begins with `start` (and goes on)."""
+        line = cls()
+        line.head = start[:RAW_LIMIT]
+        line.size = len(start)
+        return line
 
 
 def raw_text(line: bytes) -> str:
@@ -62,6 +79,11 @@ def parse_line(
     line: bytes, source: str, lineno: int, document: Any = _UNPARSED
 ) -> Iterator[Record]:
     """The records of one physical line: nothing for a blank line."""
+    if line.__class__ is TooLongLine:
+        assert isinstance(line, TooLongLine)
+        detail = f"{line.size:,} bytes; lines are read up to {MAX_LINE:,}"
+        yield reject(source, lineno, RejectReason.LINE_TOO_LONG, line.head, detail)
+        return
     if not line.strip():
         return
     try:
@@ -73,7 +95,9 @@ def parse_line(
         except UnicodeDecodeError as utf_exc:
             yield reject(source, lineno, RejectReason.INVALID_UTF8, line, str(utf_exc))
         else:
-            yield reject(source, lineno, RejectReason.INVALID_JSON, line, str(exc))
+            deep = str(exc).startswith("depth limit exceeded")  # orjson's limit: 1024 levels
+            reason = RejectReason.TOO_DEEP if deep else RejectReason.INVALID_JSON
+            yield reject(source, lineno, reason, line, str(exc))
         return
     if not isinstance(document, dict):
         kind = type(document).__name__

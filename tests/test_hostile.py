@@ -1,0 +1,137 @@
+"""Bounded under hostile inputs, through the real entry point: endless lines, floods of blank
+lines, FIFOs, deep nesting and a state file two runs want. Each is answered quickly, in bounded
+memory, with every record accounted for."""
+
+import gzip
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from core.input.records import MAX_LINE
+from core.pipeline import ReplayIO
+from core.run import ReplayOptions, run_replay
+from tests.conftest import ROOT, error_event
+from tests.faultserver import Faults, FaultServer
+
+
+def start(*args: str, stdin: Any = subprocess.DEVNULL, dsn: str = "") -> "subprocess.Popen[str]":
+    command = [sys.executable, "-m", "cli", "replay", *args, "--no-progress", "--report", "json"]
+    return subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env={**os.environ, "SENTRY_DSN": dsn},
+        stdin=stdin,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_a_line_over_the_limit_is_one_rejected_record(tmp_path: Path) -> None:
+    path = tmp_path / "long.ndjson"
+    with path.open("wb") as out:
+        out.write(json.dumps(error_event(1)).encode() + b"\n")
+        out.write(b'{"type": "track", "pad": "' + b"x" * (MAX_LINE + 5) + b'"}\n')
+        out.write(json.dumps(error_event(2)).encode() + b"\n")
+    report = run_replay(ReplayOptions(paths=(str(path),), dry_run=True), ReplayIO())
+    assert report.rejected == {"line_too_long": 1}
+    assert report.outcomes == {"would_send": 2, "rejected": 1}
+    assert report.lines == 3
+
+
+def _wait_for_cpu(process: "subprocess.Popen[str]", seconds: float) -> None:
+    """Let the run get going (reading what it is given) before it is signalled."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+
+
+def test_an_endless_line_is_read_in_bounded_memory_and_sigterm_is_answered() -> None:
+    with open("/dev/zero", "rb") as zeros:
+        process = start("-", "--dry-run", stdin=zeros)
+        _wait_for_cpu(process, 1.5)  # by then hundreds of MB went by
+        signalled = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+        answered = time.monotonic() - signalled
+    report = json.loads(out)
+    assert process.returncode == 4, err
+    assert answered < 1.0
+    assert report["interrupted"] is True
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    assert usage.ru_maxrss < 300 * 1024  # KiB: a line of zeros never grows the process
+
+
+def test_a_flood_of_blank_lines_still_answers_sigterm(tmp_path: Path) -> None:
+    flood = tmp_path / "blank.json.gz"
+    with gzip.open(flood, "wb", compresslevel=9) as packed:
+        for _ in range(400):
+            packed.write(b"\n" * (1024 * 1024))  # 400 MiB of blank lines, 400 KiB on disk
+    process = start(str(flood), "--dry-run")
+    _wait_for_cpu(process, 0.5)
+    signalled = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=30)
+    assert time.monotonic() - signalled < 1.0
+    assert process.returncode == 4, err
+    assert json.loads(out)["records"] == 0
+
+
+def test_fifos_in_a_directory_are_skipped_and_a_named_fifo_is_read(
+    tmp_path: Path, write_dump: Callable[..., Path]
+) -> None:
+    folder = tmp_path / "dumps"
+    folder.mkdir()
+    (folder / "events.ndjson").write_text(json.dumps(error_event(1)) + "\n")
+    os.mkfifo(folder / "stuck.ndjson")  # would block the walk forever if opened
+    walked = start(str(folder), "--dry-run")
+    out, err = walked.communicate(timeout=30)
+    report = json.loads(out)
+    assert walked.returncode == 0, err
+    assert report["records"] == 1
+    assert any("stuck.ndjson: skipped, not a regular file" in w for w in report["warnings"])
+
+    fifo = tmp_path / "stream.ndjson"
+    os.mkfifo(fifo)
+
+    def feed() -> None:
+        with open(fifo, "wb") as writer:  # as `<(aws s3 cp s3://… -)` would
+            writer.write(json.dumps(error_event(2)).encode() + b"\n")
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    named = start(str(fifo), "--dry-run")
+    out, err = named.communicate(timeout=30)
+    feeder.join(timeout=10)
+    assert named.returncode == 0, err
+    assert json.loads(out)["outcomes"] == {"would_send": 1}
+
+
+def test_a_second_run_on_the_same_state_refuses_at_once(
+    write_dump: Callable[..., Path], tmp_path: Path
+) -> None:
+    dump = write_dump([error_event(n) for n in range(30)])
+    state = tmp_path / "state.sqlite"
+    with FaultServer(Faults(latency=0.2)) as server:
+        first = start(str(dump), "--state", str(state), "--workers", "1", dsn=server.dsn)
+        assert server.sink.wait_stored(1, timeout=30)
+        second = start(str(dump), "--state", str(state), dsn=server.dsn)
+        _, err = second.communicate(timeout=30)
+        posts = server.sink.posts
+        first.send_signal(signal.SIGINT)
+        first.communicate(timeout=30)
+    assert second.returncode == 2
+    assert err.strip() == (
+        f"rudder-sentry: error: {state}: the state file is in use by another rudder-sentry "
+        "run; wait for it to finish, or give this one another --state"
+    )
+    assert posts < 30  # the second run sent nothing
+    assert server.sink.accepted_duplicates == 0
