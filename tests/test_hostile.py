@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from core.input.records import MAX_LINE
 from core.pipeline import ReplayIO
 from core.run import ReplayOptions, run_replay
@@ -135,3 +137,29 @@ def test_a_second_run_on_the_same_state_refuses_at_once(
     )
     assert posts < 30  # the second run sent nothing
     assert server.sink.accepted_duplicates == 0
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "rate_limits"),
+    [
+        ("0", None),
+        ("-5", None),
+        ("nan", None),
+        ("Thu, 01 Jan 1970 00:00:01 GMT", None),
+        ("0", "60:transaction:key"),  # names a category our events are not in
+    ],
+)
+def test_a_429_without_a_usable_limit_is_no_request_storm(
+    retry_after: str, rate_limits: str | None, write_dump: Callable[..., Path]
+) -> None:
+    dump = write_dump([error_event(n) for n in range(4)])
+    faults = Faults(p429=1.0, retry_after=retry_after, rate_limits=rate_limits)
+    with FaultServer(faults) as server:
+        process = start(str(dump), "--no-state", dsn=server.dsn)
+        _wait_for_cpu(process, 2.0)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 4, err
+    assert server.sink.posts <= 4  # one attempt each, then the 60 s default wait
+    report = json.loads(out)
+    assert report["failed"] == {"interrupted": 4}

@@ -4,6 +4,7 @@ import pytest
 
 from core.delivery.policy import (
     DEFAULT_RETRY_AFTER,
+    MAX_WAIT,
     Pacer,
     RateLimits,
     backoff_delay,
@@ -40,6 +41,37 @@ def test_parse_retry_after() -> None:
     assert parse_retry_after("Thu, 01 Jan 1970 00:16:50 GMT", NOW) == 10.0  # 1010 - 1000
     assert parse_retry_after("soon", NOW) is None
     assert parse_retry_after(None, NOW) is None
+
+
+@pytest.mark.parametrize(
+    "header", ["0", "-5", "nan", "inf", "-inf", "Thu, 01 Jan 1970 00:00:01 GMT", "", "1e400"]
+)
+def test_an_unusable_retry_after_is_no_limit(header: str) -> None:
+    assert parse_retry_after(header, NOW) is None
+
+
+def test_no_wait_is_longer_than_a_day() -> None:
+    assert parse_retry_after("999999999", NOW) == MAX_WAIT
+    assert list(parse_rate_limits("999999999:error:key")) == [(MAX_WAIT, frozenset({"error"}))]
+    assert list(parse_rate_limits("0:error:key, -3:error:key, nan:error:key")) == []
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "header", "expected"),
+    [
+        (None, None, DEFAULT_RETRY_AFTER),  # a bare 429
+        (None, "60:transaction:key", DEFAULT_RETRY_AFTER),  # names another category only
+        (7.0, "60:transaction:key", 7.0),
+        (None, "0:error:key", DEFAULT_RETRY_AFTER),  # a limit of no time is no limit
+        (None, "30:error:key", 30.0),
+    ],
+)
+def test_a_429_always_makes_our_events_wait(
+    retry_after: float | None, header: str | None, expected: float
+) -> None:
+    limits = RateLimits()
+    limits.update(429, retry_after, header, NOW)
+    assert limits.wait_time(NOW) == expected
 
 
 def test_categories_are_separate() -> None:

@@ -3,13 +3,20 @@
 Protocol: develop-docs rate-limiting (reference peers-and-sdk.md §4.3). `X-Sentry-Rate-Limits`
 is `retry_after:categories:scope:reason_code[:namespaces], ...`; an empty category list means
 every category; the header may come with any status. A bare 429 blocks everything for 60 s.
+
+Bounded whatever the server says (SPEC §8): a wait that is zero, negative, not a number or a
+date already past is no usable limit, and a 429 without a usable limit for our events waits
+the 60 s default for them; no wait is longer than a day.
 """
 
+import math
 from collections.abc import Iterator
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 
 DEFAULT_RETRY_AFTER = 60.0
+MAX_WAIT = 86_400.0  # seconds: the longest wait a header can impose (Sentry's daily quotas)
+MAX_RETRIES_PER_S = 50.0  # repeated attempts, all jobs together: never hammer a struggling host
 MAX_ATTEMPTS = 10  # 5xx/408/network: about 2.5 minutes of backoff in all
 EVENT_CATEGORIES = frozenset({"error"})  # what our event items count as; "" = all categories
 
@@ -37,19 +44,27 @@ def classify(status: int) -> Action:
     return Action.FAIL
 
 
+def usable_wait(seconds: float) -> float | None:
+    """A wait in (0, MAX_WAIT], or None for zero, negative, infinite or not a number."""
+    if not math.isfinite(seconds) or seconds <= 0:
+        return None
+    return min(seconds, MAX_WAIT)
+
+
 def parse_retry_after(header: str | None, now_epoch: float) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date); None when
+    absent or unusable."""
     if not header:
         return None
     try:
-        return max(0.0, float(header))
+        return usable_wait(float(header))
     except ValueError:
         pass
     try:
         moment = parsedate_to_datetime(header)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return max(0.0, float(moment.timestamp()) - now_epoch)
+    return usable_wait(float(moment.timestamp()) - now_epoch)
 
 
 def parse_rate_limits(header: str) -> Iterator[tuple[float, frozenset[str]]]:
@@ -59,11 +74,13 @@ def parse_rate_limits(header: str) -> Iterator[tuple[float, frozenset[str]]]:
         if not parts or not parts[0]:
             continue
         try:
-            seconds = float(parts[0])
+            seconds = usable_wait(float(parts[0]))
         except ValueError:
             continue
+        if seconds is None:
+            continue
         categories = [c for c in (parts[1].split(";") if len(parts) > 1 else []) if c]
-        yield max(0.0, seconds), frozenset(categories or [""])
+        yield seconds, frozenset(categories or [""])
 
 
 def backoff_delay(attempt: int, jitter: float, *, base: float = 0.5, cap: float = 30.0) -> float:
@@ -84,16 +101,20 @@ class RateLimits:
     def update(
         self, status: int, retry_after: float | None, header: str | None, now: float
     ) -> None:
-        """Apply a response's rate-limit information, received at monotonic time `now`."""
+        """Apply a response's rate-limit information, received at monotonic time `now`. A 429
+        always makes our events wait: when its headers give no usable limit for them, the
+        Retry-After, else 60 s (for every category when it named none at all)."""
         limits = list(parse_rate_limits(header)) if header else []
-        if not limits and status == 429:
-            seconds = retry_after if retry_after is not None else DEFAULT_RETRY_AFTER
-            limits = [(seconds, frozenset({""}))]
         for seconds, categories in limits:
-            for category in categories:
-                deadline = now + seconds
-                if deadline > self._until.get(category, 0.0):
-                    self._until[category] = deadline
+            self._limit(categories, now + seconds)
+        if status == 429 and self.wait_time(now) <= 0:
+            seconds = retry_after if retry_after is not None else DEFAULT_RETRY_AFTER
+            self._limit(EVENT_CATEGORIES if limits else frozenset({""}), now + seconds)
+
+    def _limit(self, categories: frozenset[str], deadline: float) -> None:
+        for category in categories:
+            if deadline > self._until.get(category, 0.0):
+                self._until[category] = deadline
 
     def wait_time(self, now: float, categories: frozenset[str] = EVENT_CATEGORIES) -> float:
         """Seconds until an event of `categories` may be sent (0 when not limited)."""

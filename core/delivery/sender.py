@@ -43,6 +43,7 @@ from core.delivery.jobs import Done, Job
 from core.delivery.options import DeliveryOptions
 from core.delivery.policy import (
     MAX_ATTEMPTS,
+    MAX_RETRIES_PER_S,
     Action,
     Pacer,
     RateLimits,
@@ -74,6 +75,7 @@ _EVENTS = {
 class _Pending:
     job: Job
     failures: int = 0  # 5xx/408/network answers so far
+    attempts: int = 0  # attempts made so far (the next one is a retry when > 0)
 
 
 @dataclass(order=True, slots=True)
@@ -101,6 +103,7 @@ class HttpSender:
         self.workers = max(1, workers)
         self.limits = RateLimits()
         self.pacer = Pacer(rate)
+        self.retry_pacer = Pacer(MAX_RETRIES_PER_S)  # repeats of all jobs together
         self.stop = stop or threading.Event()
         self.clock = clock
         self.give_up_after = give_up_after
@@ -264,6 +267,8 @@ class HttpSender:
                 break
             if self._slot is None:
                 self._slot = now + self.pacer.reserve(now)  # --rate: this job's slot
+                if self._ready[0].attempts:  # a retry: also a slot among all retries
+                    self._slot = max(self._slot, now + self.retry_pacer.reserve(now))
             if self._slot > now:
                 wake = min(wake, self._slot)
                 break
@@ -286,6 +291,7 @@ class HttpSender:
     def _settle(self, pending: _Pending, answer: Answer) -> None:
         """What one attempt's answer (status 0: none) means for its job."""
         now = self.clock.monotonic()
+        pending.attempts += 1
         status = answer.status
         retry_after = parse_retry_after(answer.retry_after, self.clock.epoch())
         self.limits.update(status, retry_after, answer.rate_limits, now)
