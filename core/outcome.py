@@ -53,6 +53,7 @@ class FailKind(StrEnum):
     AFTER_AUTH_ERROR = "stopped_after_auth_error"  # not sent: another event's 401/403 stopped it
     AFTER_TLS_ERROR = "stopped_after_tls_error"  # not sent: a TLS error stopped the run
     INTERNAL = "internal_error"  # a bug; the per-record guard keeps the run going
+    REGEX_TIMEOUT = "regex_timeout"  # the event's regex work ran over its budget
 
 
 @dataclass(frozen=True, slots=True)

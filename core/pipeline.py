@@ -18,6 +18,7 @@ from core.input.paths import STDIN
 from core.input.records import Record, raw_text
 from core.outcome import FailKind, Failure, Outcome, RejectReason
 from core.report import Report
+from core.rules.budget import BudgetExceededError
 from core.rules.engine import Engine
 from core.sinks import Sink
 from core.state import Ledger
@@ -134,6 +135,8 @@ class Pipeline:
             self.by_type[record.type] += 1
             try:
                 self._decide(record)
+            except BudgetExceededError as exc:
+                self._over_budget(record, exc)
             except (RecursionError, TypeError) as exc:  # orjson's TypeError: the same depth
                 detail = f"nested deeper than the engine walks ({exc})"
                 self._reject(record, RejectReason.TOO_DEEP, detail)
@@ -150,6 +153,18 @@ class Pipeline:
         elif self.limit is not None and report.records >= self.limit:
             report.stopped = f"--limit {self.limit} reached"
             self.stopping = True
+
+    def _over_budget(self, record: Record, exceeded: BudgetExceededError) -> None:
+        """An event whose regex work ran too long fails, and stays replayable."""
+        what = self.engine.label(exceeded)
+        failure = Failure(FailKind.REGEX_TIMEOUT, detail=what)
+        self.report.count_failed(failure.reason, _where(record), "", what)
+        warning = f"{what} ran over the time budget of an event; such events fail (regex_timeout)"
+        if warning not in self.report.warnings:
+            self.report.warnings.append(warning)
+        if self.io.failures is not None and record.event is not None:
+            self.io.failures.write(_failure_line(record.event, failure))
+        self._explain(record, Outcome.FAILED, f"regex_timeout: {what}")
 
     def _decide(self, record: Record) -> None:
         decision = self.decide(record)

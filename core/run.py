@@ -28,6 +28,7 @@ from core.errors import ConfigError, UsageError
 from core.input.paths import STDIN, expand_paths
 from core.pipeline import Pipeline, ReplayIO
 from core.report import Report
+from core.rules.budget import DEFAULT_BUDGET, WorkBudget
 from core.rules.engine import Engine, EngineOptions
 from core.sinks import clobber_problem
 from core.state import DEFAULT_STATE_PATH, Ledger
@@ -48,6 +49,7 @@ class ReplayOptions:
     use_state: bool = True
     limit: int | None = None
     strict: bool = False
+    regex_budget: float = DEFAULT_BUDGET  # seconds of regex work per error event
 
 
 SenderFactory = Callable[[str, DeliveryOptions, threading.Event, Clock], Sender]
@@ -89,7 +91,10 @@ def run_replay(
         "name": config.destination_name,
         "dsn": mask_dsn_value(config.dsn),
     }
-    engine = Engine(config, options.engine, now=now or clock.wall(), explain=bool(io.explain))
+    budget = WorkBudget(options.regex_budget)
+    engine = Engine(
+        config, options.engine, now=now or clock.wall(), explain=bool(io.explain), budget=budget
+    )
     report.warnings.extend([*path_warnings, *config.warnings, *engine.warnings])
     ledger = _ledger(options, dry_run, clock)  # opened and written before anything is sent
     try:  # the ledger is closed whatever happens: its last batch of accepted ids matters
@@ -103,6 +108,7 @@ def run_replay(
             pipeline.finish()
     finally:
         ledger.close()
+        budget.close()
         report.duration_s = clock.monotonic() - started
     if ledger.unrecorded:
         report.notes.append(

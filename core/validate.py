@@ -17,7 +17,7 @@ from core.config import (
     unweb,
 )
 from core.errors import ConfigError
-from core.js.regex import js_to_python, looks_like_regex, read_entry
+from core.js.regex import SLASHED, js_to_python, looks_like_regex, nested_quantifier, read_entry
 
 # `{{ expr || default }}` templates and `env.X` references are always accepted by the schema
 TEMPLATE = r"(^\{\{.*\|\|(.*)\}\}$)|(^env[.].+)"
@@ -218,12 +218,30 @@ def config_warnings(config: DestinationConfig, raw: dict[str, Any]) -> list[str]
         if entries == () and _has_items(raw, key):
             warnings.append(f"{key}: every entry is empty, so the list is empty")
     warnings.extend(compile_include_paths(config.include_paths)[1])
+    warnings.extend(_backtracking_warnings(config))
     option = config.event_filtering_option
     if option == "whitelistedEvents" and not _named(config.whitelisted_events):
         warnings.append("the allowlist is empty: every track event will be filtered")
     if option == "blacklistedEvents" and not _named(config.blacklisted_events):
         warnings.append("the denylist is empty: nothing will be filtered")
     return warnings
+
+
+def _backtracking_warnings(config: DestinationConfig) -> list[str]:
+    """Regex entries shaped like `(a+)+`, which can backtrack for minutes on some inputs."""
+    sources = [
+        (key, entry, slashed.group(1))
+        for key, entries in config.pattern_lists()
+        for entry in entries
+        if (slashed := SLASHED.match(entry)) is not None
+    ]
+    sources += [("includePaths", entry, entry) for entry in config.include_paths]
+    return [
+        f"{key}: {entry!r} repeats a group that itself repeats: it can backtrack for minutes "
+        "on some inputs, and an event that runs over its time budget fails (regex_timeout)"
+        for key, entry, source in sources
+        if nested_quantifier(source)
+    ]
 
 
 def _has_items(raw: dict[str, Any], key: str) -> bool:

@@ -163,3 +163,45 @@ def test_a_429_without_a_usable_limit_is_no_request_storm(
     assert server.sink.posts <= 4  # one attempt each, then the 60 s default wait
     report = json.loads(out)
     assert report["failed"] == {"interrupted": 4}
+
+
+def catastrophic(n: int) -> dict[str, Any]:
+    """An error whose message makes /(a+)+$/ backtrack for minutes."""
+    return error_event(n, properties={"message": "a" * 40 + "!"})
+
+
+def test_a_runaway_regex_fails_its_event_and_the_run_goes_on(
+    write_dump: Callable[..., Path], tmp_path: Path
+) -> None:
+    dump = write_dump([catastrophic(1), error_event(2)])
+    failures = tmp_path / "failures.jsonl"
+    process = start(
+        str(dump), "--dry-run", "--ignore-error", "/(a+)+$/", "--failures", str(failures)
+    )
+    started = time.monotonic()
+    out, err = process.communicate(timeout=60)
+    report = json.loads(out)
+    assert time.monotonic() - started < 10  # not minutes
+    assert process.returncode == 1, err
+    assert report["outcomes"] == {"failed": 1, "would_send": 1}
+    assert report["failed"] == {"regex_timeout": 1}
+    assert report["failures"][0]["detail"] == "ignoreErrors entry '/(a+)+$/'"
+    assert any(w.startswith("ignoreErrors entry '/(a+)+$/' ran over") for w in report["warnings"])
+    kept = json.loads(failures.read_text())
+    assert kept["event_payload"]["messageId"] == "m1"  # replayable once the entry is fixed
+    assert kept["failure"]["reason"] == "regex_timeout"
+
+
+def test_sigint_is_answered_within_a_second_inside_a_runaway_regex(
+    write_dump: Callable[..., Path],
+) -> None:
+    dump = write_dump([catastrophic(n) for n in range(20)])
+    process = start(str(dump), "--dry-run", "--ignore-error", "/(a+)+$/")
+    _wait_for_cpu(process, 0.5)
+    signalled = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert time.monotonic() - signalled < 1.5  # the budget (1 s) ends the match, then the stop
+    assert process.returncode == 4, err
+    report = json.loads(out)
+    assert sum(report["outcomes"].values()) == report["records"] < 20

@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.js.regex import compile_js_regex, looks_like_regex, read_entry
+from core.js.regex import compile_js_regex, looks_like_regex, nested_quantifier, read_entry
 
 
 @pytest.mark.parametrize(
@@ -55,3 +55,24 @@ def test_looks_like_regex() -> None:
     assert looks_like_regex(".*chunk")
     assert not looks_like_regex("cdn.example.com")
     assert not looks_like_regex("/^x$/")
+
+
+@pytest.mark.parametrize(
+    ("source", "nested"),
+    [
+        (r"(a+)+$", True),
+        (r"(\w*x?)*", True),
+        (r"(?:.{2,})+", True),
+        (r"(x(a+)y)+", True),
+        (r"(a?)+", True),
+        (r"(a|b)+", False),
+        (r"(ab)+", False),
+        (r"[(a+)]+", False),
+        (r"\(a+\)+", False),
+        (r"((a)+b)c", False),
+        (r"(?:ab)+", False),
+        (r"^Script error\.?$", False),
+    ],
+)
+def test_nested_quantifiers_are_found(source: str, nested: bool) -> None:
+    assert nested_quantifier(source) is nested

@@ -106,3 +106,14 @@ def test_shapes_the_dashboard_refuses_are_warnings(
 def test_legacy_items_need_no_key(tmp_path: Path) -> None:
     result = check(tmp_path, oneTrustCookieCategories=[{}], ketchConsentPurposes=[{"purpose": ""}])
     assert result["errors"] == []
+
+
+def test_entries_that_can_backtrack_for_minutes_are_warned_about(tmp_path: Path) -> None:
+    result = check(
+        tmp_path,
+        ignoreErrors=[{"ignoreErrors": "/(a+)+$/"}, {"ignoreErrors": "(a+)+"}],
+        includePaths=[{"includePaths": "(x*)*y"}],
+    )
+    backtracking = [w for w in result["warnings"] if "backtrack for minutes" in w]
+    assert [w.split(":")[0] for w in backtracking] == ["ignoreErrors", "includePaths"]
+    assert result["valid"]

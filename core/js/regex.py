@@ -136,6 +136,47 @@ def read_entry(entry: str) -> tuple[Pattern | None, str | None]:
 LOOKS_LIKE_REGEX = re.compile(r"[\\^$*+?|()\[\]{}]")
 
 
+def nested_quantifier(source: str) -> bool:
+    """A repeated group that itself holds a repetition (`(a+)+`, `(\\w*x?)*`, `(?:.{2,})+`):
+    the shape that can backtrack exponentially. A scan of the JS source, escapes and character
+    classes skipped; it may over-warn, never misses that shape."""
+    repeats = [False]  # per open group: does it hold a quantifier?
+    index, length = 0, len(source)
+    while index < length:
+        char = source[index]
+        if char == "\\":
+            index += 2
+            continue
+        if char == "[":
+            index = _class_end(source, index)
+            continue
+        if char == "(":
+            repeats.append(False)
+        elif char == ")" and len(repeats) > 1:
+            inner = repeats.pop()
+            following = source[index + 1 : index + 2]
+            if inner and following in ("+", "*", "{"):
+                return True
+            repeats[-1] = repeats[-1] or inner
+        elif char in "+*{" or (char == "?" and source[index - 1 : index] != "("):
+            repeats[-1] = True
+        index += 1
+    return False
+
+
+def _class_end(source: str, start: int) -> int:
+    """The index after the character class opening at `start`."""
+    index = start + 1
+    while index < len(source):
+        if source[index] == "\\":
+            index += 2
+        elif source[index] == "]" and index > start + 1:
+            return index + 1
+        else:
+            index += 1
+    return index
+
+
 def looks_like_regex(entry: str) -> bool:
     """A plain entry with regex metacharacters, which will nevertheless be matched literally."""
     return SLASHED.match(entry) is None and LOOKS_LIKE_REGEX.search(entry) is not None

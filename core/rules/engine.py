@@ -5,6 +5,7 @@ inbound filters (errors) → includePaths → --max-age. The engine keeps what t
 scope would hold per visitor (the current user and the last N breadcrumbs); it does no I/O.
 """
 
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -12,7 +13,11 @@ from typing import Any
 
 import orjson
 
-from core.config import DestinationConfig, compile_include_paths, compile_patterns
+from core.config import (
+    DestinationConfig,
+    compile_include_paths,
+    compile_patterns,
+)
 from core.event.breadcrumbs import (
     NAVIGATION,
     TRACK,
@@ -33,6 +38,7 @@ from core.event.ids import event_id
 from core.event.timestamps import event_time
 from core.input.records import Record
 from core.outcome import Outcome
+from core.rules.budget import BudgetExceededError
 from core.rules.eventfilter import (
     Semantics,
     destination_enabled,
@@ -96,8 +102,10 @@ class Engine:
         *,
         now: datetime,
         explain: bool = True,
+        budget: AbstractContextManager[None] | None = None,
     ) -> None:
         self.config = config
+        self.budget = budget or nullcontext()  # bounds the regex work of one error event
         self.options = options
         self.now = now
         self.explain = explain
@@ -110,6 +118,19 @@ class Engine:
         self.filters = InboundFilters.from_patterns(ignore, deny, allow)
         self.include_paths, w4 = compile_include_paths(config.include_paths)
         self.warnings = [*w1, *w2, *w3, *w4]
+        self.pattern_labels = {
+            pattern.regex: f"{name} entry {pattern.entry!r}"
+            for name, patterns in (
+                ("ignoreErrors", ignore),
+                ("denyUrls", deny),
+                ("allowUrls", allow),
+            )
+            for pattern in patterns.patterns
+            if pattern.regex is not None
+        }
+        self.pattern_labels.update(
+            {regex: f"includePaths entry {regex.pattern!r}" for regex in self.include_paths}
+        )
         self.error_names = error_event_names(options.error_events)
         self.max_age = (
             timedelta(days=options.max_age_days) if options.max_age_days is not None else None
@@ -221,12 +242,21 @@ class Engine:
             visitor.sent = SENT_IS_CURRENT
         return decision
 
+    def label(self, exceeded: BudgetExceededError) -> str:
+        """What ran over an event's budget: a config entry, or the 6.13.1 stack parsers."""
+        pattern = exceeded.pattern
+        if pattern is not None and pattern in self.pattern_labels:
+            return self.pattern_labels[pattern]
+        return f"the 6.13.1 stack parsers (in {exceeded.function})"
+
     def _error(self, record: Record, event: dict[str, Any]) -> Decision:
-        payload = build_error_payload(event)
-        dropped, why = inbound_decision(payload, self.filters)
+        with self.budget:  # the regexes: TraceKit's, the filters', includePaths'
+            payload = build_error_payload(event)
+            dropped, why = inbound_decision(payload, self.filters)
+            if dropped is None:
+                apply_include_paths(payload, self.include_paths)
         if dropped is not None:
             return self._decision(dropped, why)
-        apply_include_paths(payload, self.include_paths)
         tags = {**payload.pop("tags", {}), "rudderstack.type": "track"}
         sentry, timestamp = self._common(record, event, "error", tags)
         sentry.update(payload)
