@@ -157,8 +157,10 @@ def test_a_429_without_a_usable_limit_is_no_request_storm(
     with FaultServer(faults) as server:
         process = start(str(dump), "--no-state", dsn=server.dsn)
         _wait_for_cpu(process, 2.0)
+        signalled = time.monotonic()
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=30)
+    assert time.monotonic() - signalled < 1.0  # answered during the 60 s wait
     assert process.returncode == 4, err
     assert server.sink.posts <= 4  # one attempt each, then the 60 s default wait
     report = json.loads(out)
@@ -205,3 +207,29 @@ def test_sigint_is_answered_within_a_second_inside_a_runaway_regex(
     assert process.returncode == 4, err
     report = json.loads(out)
     assert sum(report["outcomes"].values()) == report["records"] < 20
+
+
+def test_sigterm_while_requests_hang_is_answered_and_the_rerun_finishes(
+    write_dump: Callable[..., Path], tmp_path: Path
+) -> None:
+    dump = write_dump([error_event(n) for n in range(10)])
+    state = tmp_path / "state.sqlite"
+    with FaultServer(Faults(latency=30)) as silent:  # accepts, then never answers in time
+        process = start(str(dump), "--state", str(state), dsn=silent.dsn)
+        deadline = time.monotonic() + 20
+        while silent.sink.posts < 10 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        signalled = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+        answered = time.monotonic() - signalled
+    report = json.loads(out)
+    assert process.returncode == 4, err
+    assert answered < 1.0
+    assert report["failed"] == {"interrupted": 10}
+    with FaultServer() as good:
+        rerun = start(str(dump), "--state", str(state), dsn=good.dsn)
+        out, err = rerun.communicate(timeout=60)
+    assert rerun.returncode == 0, err
+    assert len(good.sink.stored) == 10
+    assert good.sink.accepted_duplicates == 0

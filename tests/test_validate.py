@@ -117,3 +117,10 @@ def test_entries_that_can_backtrack_for_minutes_are_warned_about(tmp_path: Path)
     backtracking = [w for w in result["warnings"] if "backtrack for minutes" in w]
     assert [w.split(":")[0] for w in backtracking] == ["ignoreErrors", "includePaths"]
     assert result["valid"]
+
+
+@pytest.mark.parametrize("dsn", ["http:/s3cretkey@h/1", "s3cretkey@h/1", "http://s3cret key@h:x/1"])
+def test_a_dsn_that_does_not_parse_keeps_its_key_masked(tmp_path: Path, dsn: str) -> None:
+    result = check(tmp_path, dsn=dsn)
+    assert "s3cret" not in json.dumps(result)
+    assert any("does not parse" in warning for warning in result["warnings"])

@@ -57,6 +57,7 @@ INTERRUPTED = Failure(FailKind.INTERRUPTED)
 LONG_WAIT = 60.0  # seconds: a rate-limit wait longer than this is announced (SPEC §8)
 BACKLOG_PER_WORKER = 8  # jobs waiting to be sent before submit blocks
 TICK = 0.2  # seconds between on_wait calls while the caller is blocked
+STOP_GRACE = 0.5  # seconds in-flight requests get to answer once the run is stopped
 # Up to MANY_SOCKETS requests in flight, poll: registering costs no system call (epoll's does,
 # twice a request). Beyond, epoll: poll's cost grows with every socket watched (`make bench`
 # row (e), 256 in flight: 24 µs a call). Elsewhere (Windows) the platform's default.
@@ -157,13 +158,21 @@ class HttpSender:
     def finish(self, abandon: bool = False) -> list[Done]:
         """Send what is queued, then close. Abandons unsent jobs when asked to, or as soon as
         the run's stop event is set (a SIGINT while draining must not wait out a rate limit).
-        Requests already in flight get their answers."""
+        Requests already in flight get STOP_GRACE seconds for their answers; a request still
+        unanswered then is given up as interrupted (a re-run sends it again, with the same
+        event id, which Sentry keeps once)."""
         if abandon:
             self._abort(INTERRUPTED)
+        stopped_at: float | None = None
         while self._ready or self._delayed or self._flights:
             if self.stop.is_set():
                 self._abort(INTERRUPTED)
-            self._wait(TICK)
+                now = self.clock.monotonic()
+                stopped_at = now if stopped_at is None else stopped_at
+                if now - stopped_at >= STOP_GRACE:
+                    self._drop_flights()
+                    break
+            self._wait(min(TICK, STOP_GRACE))
         for exchange in self._idle:
             exchange.curl.close()
         self._idle.clear()
@@ -171,6 +180,13 @@ class HttpSender:
         self._selector.close()
         done, self._done = self._done, []
         return done
+
+    def _drop_flights(self) -> None:
+        for curl in list(self._flights):
+            self._multi.remove_handle(curl)
+            pending, exchange = self._flights.pop(curl)
+            exchange.curl.close()
+            self._done.append(Done(pending.job, INTERRUPTED))
 
     def status(self) -> str:
         """Why nothing moves, for the progress display ('' while things move)."""
