@@ -3,6 +3,7 @@
 import gzip
 import io
 import json
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.errors import UsageError
-from core.input.dump import DumpReader, open_dump
+from core.input.dump import DumpReader, IsalError, open_dump
 from core.input.paths import expand_paths
 from core.input.records import Record
 from core.outcome import RejectReason
@@ -180,3 +181,39 @@ def test_arbitrary_json_lines_give_one_record_per_event(documents: list[Any]) ->
     assert len({r.line for r in records}) <= len(documents)
     for record in records:
         assert (record.reason is None) == (record.event is not None)
+
+
+def _inflate_all(stream: Any) -> tuple[bytes, str]:
+    """Everything a gzip reader hands out, and how it ended ('' cleanly, else the error)."""
+    out = b""
+    try:
+        while chunk := stream.read1(1 << 16):
+            out += chunk
+    except (EOFError, OSError, zlib.error, IsalError) as exc:
+        return out, type(exc).__name__
+    return out, ""
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(st.binary(min_size=1, max_size=5000), st.integers(0, 2), st.data())
+def test_gzip_keeps_exactly_what_the_standard_library_decodes_before_a_cut(
+    body: bytes, members: int, data: st.DataObject
+) -> None:
+    packed = b"".join(gzip.compress(body + bytes([n])) for n in range(members + 1))
+    cut = data.draw(st.integers(2, len(packed)))  # two bytes tell gzip by its magic
+    ours, ours_end = _inflate_all(open_dump(io.BytesIO(packed[:cut])))
+    theirs, theirs_end = _inflate_all(gzip.GzipFile(fileobj=io.BytesIO(packed[:cut])))
+    assert ours == theirs
+    assert bool(ours_end) == bool(theirs_end)  # cut short (or not) alike
+
+
+def test_gzip_members_and_zero_padding_are_read() -> None:
+    packed = gzip.compress(b"a\n") + b"\0" * 8 + gzip.compress(b"b\n")
+    assert _inflate_all(open_dump(io.BytesIO(packed))) == (b"a\nb\n", "")
+
+
+def test_a_bad_crc_is_an_error_after_the_data() -> None:
+    packed = bytearray(gzip.compress(b"x" * 1000))
+    packed[-6] ^= 0xFF
+    _, end = _inflate_all(open_dump(io.BytesIO(bytes(packed))))
+    assert end  # corrupt

@@ -1,4 +1,10 @@
-"""Opening a dump (plain or gzip, by magic bytes) and reading its records line by line (SPEC §3)."""
+"""Opening a dump (plain or gzip, by magic bytes) and reading its records line by line (SPEC §3).
+
+gzip is inflated by isal (reference archives.md: 182 MiB/s for the standard library's gzip on
+1 KB lines, 528 for isal) through its zlib-style `decompressobj`, not its GzipFile: that one
+hands out whole internal blocks, so a stream cut short lost up to the last 8 MiB decoded before
+the damage (measured), where SPEC §3 keeps everything before it.
+"""
 
 import gzip
 import io
@@ -7,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
 import orjson
+from isal import isal_zlib
 
 from core.input.records import (
     MAX_LINE,
@@ -22,6 +29,8 @@ from core.outcome import RejectReason
 
 CHUNK_SIZE = 1 << 20
 GZIP_MAGIC = b"\x1f\x8b"
+GZIP_WBITS = 31  # a gzip header and trailer around a deflate stream
+IsalError: type[Exception] = isal_zlib.error  # type: ignore[assignment]  # not a zlib.error
 BOM = b"\xef\xbb\xbf"  # a UTF-8 byte-order mark is not JSON; editors add it
 loads = orjson.loads
 JSONDecodeError = orjson.JSONDecodeError
@@ -60,8 +69,55 @@ def open_dump(stream: BinaryIO) -> io.BufferedIOBase:
         head += more
     source = io.BufferedReader(_Prefixed(head, stream), CHUNK_SIZE)
     if head == GZIP_MAGIC:
-        return gzip.GzipFile(fileobj=source, mode="rb")
+        return GzipStream(source)
     return source
+
+
+class GzipStream(io.BufferedIOBase):
+    """The decompressed bytes of a gzip stream of one or more members, through `read1`: what
+    decodes before a cut or a corruption is returned first, then EOFError (cut short) or an
+    error (corrupt: a bad CRC, a bad header)."""
+
+    def __init__(self, source: io.BufferedIOBase) -> None:
+        super().__init__()
+        self._source = source
+        self._inflate = isal_zlib.decompressobj(wbits=GZIP_WBITS)
+        self._pending = b""  # compressed bytes read but not yet inflated
+        self._fed = False  # the current member has had input
+
+    def readable(self) -> bool:
+        return True
+
+    def read1(self, size: int = -1) -> bytes:
+        """Up to `size` decompressed bytes; b"" at the clean end of the last member."""
+        limit = size if size > 0 else CHUNK_SIZE
+        while True:
+            data, self._pending = self._pending, b""
+            if not data:
+                data = self._source.read1(CHUNK_SIZE)
+                if not data:
+                    if self._fed:
+                        raise EOFError("compressed stream ended before its end marker")
+                    return b""
+            if not self._fed:
+                data = data.lstrip(b"\0")  # zero padding after a member, as gzip allows
+                if not data:
+                    continue
+            self._fed = True
+            inflate = self._inflate
+            out = inflate.decompress(data, limit)
+            if inflate.eof:  # this member is whole (its CRC checked): the next may follow
+                self._pending = inflate.unused_data
+                self._inflate = isal_zlib.decompressobj(wbits=GZIP_WBITS)
+                self._fed = False
+            else:
+                self._pending = inflate.unconsumed_tail
+            if out:
+                return out
+
+    def read(self, size: int | None = -1) -> bytes:
+        """As read1: callers here read chunk by chunk."""
+        return self.read1(-1 if size is None else size)
 
 
 class DumpReader:
@@ -146,7 +202,7 @@ class DumpReader:
                         yield to_record(document, source, lineno, None, line)
                     else:
                         yield from parse_line(line, source, lineno, document)
-        except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
+        except (EOFError, zlib.error, IsalError, gzip.BadGzipFile, OSError) as exc:
             self.lines += 1
             pending = b"".join(self._parts)[:RAW_LIMIT]
             yield reject(source, self.lines, RejectReason.TRUNCATED_INPUT, pending, _describe(exc))
