@@ -40,6 +40,7 @@ class RejectReason(StrEnum):
     TRUNCATED_INPUT = "truncated_input"
     LINE_TOO_LONG = "line_too_long"
     TOO_DEEP = "too_deep"
+    WAREHOUSE_ROW = "warehouse_row"
 
 
 class FailKind(StrEnum):

@@ -217,3 +217,56 @@ def test_a_bad_crc_is_an_error_after_the_data() -> None:
     packed[-6] ^= 0xFF
     _, end = _inflate_all(open_dump(io.BytesIO(bytes(packed))))
     assert end  # corrupt
+
+
+def test_migrator_lines_carry_one_event_and_its_created_at() -> None:
+    line = {
+        "userId": "u",
+        "payload": {"type": "track", "event": "x", "anonymousId": "a"},
+        "createdAt": "2024-05-01T10:00:00.123456Z",
+        "messageId": "",
+    }
+    records, _ = read(lines(line))
+    assert [(r.type, r.created_at) for r in records] == [("track", "2024-05-01T10:00:00.123456Z")]
+
+
+def test_a_warehouse_staging_row_is_named_as_such() -> None:
+    row = {"data": {"event": "x", "anonymous_id": "a"}, "metadata": {"table": "tracks"}}
+    records, _ = read(lines(row, {"batch": [row]}))
+    assert [r.reason for r in records] == [RejectReason.WAREHOUSE_ROW] * 2
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        [EVENT, {**EVENT, "event": "y"}],
+        [{"batch": [EVENT, EVENT]}],
+        {"batch": [EVENT, {"type": 7}]},
+        EVENT,
+    ],
+)
+def test_a_pretty_printed_document_is_read_whole(document: Any) -> None:
+    text = json.dumps(document, indent=2).encode()
+    records, physical = read(text)
+    expected, _ = read(json.dumps(document).encode() + b"\n")  # the same, on one line
+    if isinstance(document, list):
+        expected = [r for element in document for r in read(lines(element))[0]]
+    assert [(r.type, r.reason) for r in records] == [(r.type, r.reason) for r in expected]
+    assert {r.line for r in records} == {1}
+    assert physical == text.count(b"\n") + 1
+
+
+def test_a_broken_pretty_printed_document_is_read_line_by_line() -> None:
+    text = json.dumps([EVENT, EVENT], indent=2).encode()[:-5]  # the closing brackets cut
+    records, physical = read(text)
+    assert physical == len(text.splitlines())
+    assert records  # each line on its own: rejected, as before
+    assert all(r.reason is not None for r in records)
+
+
+def test_jobs_db_backups_are_walked(tmp_path: Path) -> None:
+    (tmp_path / "gw_jobs_12.100.200.1714557600000.1714561200000.ws.gz").write_bytes(b"")
+    (tmp_path / "notes.gz").write_bytes(b"")
+    assert [Path(p).name for p in expand_paths([str(tmp_path)])] == [
+        "gw_jobs_12.100.200.1714557600000.1714561200000.ws.gz"
+    ]

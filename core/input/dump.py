@@ -8,6 +8,7 @@ the damage (measured), where SPEC §3 keeps everything before it.
 
 import gzip
 import io
+import itertools
 import zlib
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
@@ -28,6 +29,7 @@ from core.input.records import (
 from core.outcome import RejectReason
 
 CHUNK_SIZE = 1 << 20
+MAX_DOCUMENT = 64 * 1024 * 1024  # bytes: a one-document dump read whole, at most (SPEC §3)
 GZIP_MAGIC = b"\x1f\x8b"
 GZIP_WBITS = 31  # a gzip header and trailer around a deflate stream
 IsalError: type[Exception] = isal_zlib.error  # type: ignore[assignment]  # not a zlib.error
@@ -184,7 +186,19 @@ class DumpReader:
     def __iter__(self) -> Iterator[Record]:
         source = self.source
         try:
-            for lines in self._line_batches():
+            batches: Iterator[list[bytes]] = self._line_batches()
+            first = next(batches, None)
+            if first is None:
+                return
+            held = [first]
+            if _opens_a_document(first[0]):
+                whole = self._hold(held, batches)
+                document = _parse_whole(held) if whole else _NOT_ONE
+                if document is not _NOT_ONE:
+                    self.lines = sum(len(batch) for batch in held)
+                    yield from _document_records(document, source)
+                    return
+            for lines in itertools.chain(held, batches):
                 for line in lines:
                     self.lines += 1
                     if not line.strip() and line.__class__ is bytes:
@@ -206,6 +220,52 @@ class DumpReader:
             self.lines += 1
             pending = b"".join(self._parts)[:RAW_LIMIT]
             yield reject(source, self.lines, RejectReason.TRUNCATED_INPUT, pending, _describe(exc))
+
+    def _hold(self, held: list[list[bytes]], batches: Iterator[list[bytes]]) -> bool:
+        """Read on into `held` while the dump may be one JSON document: True when it ended
+        within MAX_DOCUMENT bytes (and no line was too long)."""
+        size = sum(len(line) + 1 for line in held[0])
+        for batch in batches:
+            held.append(batch)
+            size += sum(len(line) + 1 for line in batch)
+            if size > MAX_DOCUMENT or any(line.__class__ is TooLongLine for line in batch):
+                return False
+        return True
+
+
+_NOT_ONE = object()  # the dump is not one JSON document
+
+
+def _opens_a_document(first_line: bytes) -> bool:
+    """A first line that does not parse on its own but opens an object or an array: the dump
+    may be one pretty-printed JSON document (SPEC §3)."""
+    start = first_line.removeprefix(BOM).lstrip()[:1]
+    if start not in (b"{", b"["):
+        return False
+    try:
+        loads(first_line.removeprefix(BOM))
+    except JSONDecodeError:
+        return True
+    return False
+
+
+def _parse_whole(held: list[list[bytes]]) -> Any:
+    text = b"\n".join(line for batch in held for line in batch).removeprefix(BOM)
+    try:
+        return loads(text)
+    except JSONDecodeError:
+        return _NOT_ONE
+
+
+def _document_records(document: Any, source: str) -> Iterator[Record]:
+    """A one-document dump's records: each element of an array (events, batch bodies, archive
+    rows), or the one object, as a line would give them, all at line 1."""
+    for element in document if isinstance(document, list) else [document]:
+        try:
+            raw = orjson.dumps(element)
+        except TypeError:
+            raw = b"<too deeply nested to show>"
+        yield from parse_line(raw, source, 1, element)
 
 
 def _describe(exc: BaseException) -> str:

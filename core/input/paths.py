@@ -35,6 +35,11 @@ def expand_paths(paths: list[str], warnings: list[str] | None = None) -> list[st
     return result
 
 
+def is_jobs_backup(name: str) -> bool:
+    """A legacy jobs-db backup: `gw_jobs_<idx>.<minJobId>.<maxJobId>.<…>.gz`, no `.json`."""
+    return name.startswith("gw_jobs_") and name.endswith(".gz")
+
+
 def _readable_kind(path: Path) -> bool:
     mode = path.stat().st_mode
     return stat.S_ISREG(mode) or stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)
@@ -47,7 +52,7 @@ def _walk_dumps(root: Path, warnings: list[str]) -> list[str]:
     for directory, _dirs, files in os.walk(root):
         for name in files:
             base = name[:-3] if name.endswith(".gz") else name
-            if base.endswith(DUMP_SUFFIXES):
+            if base.endswith(DUMP_SUFFIXES) or is_jobs_backup(name):
                 path = Path(directory) / name
                 if path.is_file():  # follows links, as open() would
                     found.append(path)

@@ -118,6 +118,8 @@ def unwrap(document: dict[str, Any]) -> tuple[list[Any], str | None] | str:
     payload = document.get("payload")
     if isinstance(payload, dict) and "batch" in payload:
         return _batch(payload["batch"], "payload.batch", _created_at(document, "createdAt"))
+    if isinstance(payload, dict) and "type" not in document:  # the backup-file migrator's
+        return [payload], _created_at(document, "createdAt")  # one event per line
     for key, created in (("event_payload", "created_at"), ("EventPayload", "CreatedAt")):
         if key in document:
             inner = document[key]
@@ -130,6 +132,16 @@ def unwrap(document: dict[str, Any]) -> tuple[list[Any], str | None] | str:
     if isinstance(message, dict) and "type" not in document:
         return [message], None
     return [document], None
+
+
+def is_warehouse_row(document: dict[str, Any]) -> bool:
+    """`{"data": {...}, "metadata": {"table": ...}}`: a row of the warehouse staging files."""
+    metadata = document.get("metadata")
+    return (
+        isinstance(document.get("data"), dict)
+        and isinstance(metadata, dict)
+        and "table" in metadata
+    )
 
 
 def _batch(value: Any, where: str, created_at: str | None) -> tuple[list[Any], str | None] | str:
@@ -160,6 +172,11 @@ def to_record(
     if normalized is not None:
         return Record(source, lineno, candidate, normalized, None, "", "", created_at)
     if kind is None or kind == "":
+        if is_warehouse_row(candidate):
+            detail = "a warehouse staging row: flattened columns cannot be replayed exactly"
+            return reject(
+                source, lineno, RejectReason.WAREHOUSE_ROW, _raw_of(candidate, line), detail
+            )
         return reject(
             source, lineno, RejectReason.MISSING_TYPE, _raw_of(candidate, line), "no type"
         )
