@@ -5,6 +5,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from types import FrameType
 from typing import Annotated
 
@@ -19,6 +20,7 @@ from core import __version__
 from core.config import Overrides
 from core.delivery.options import DEFAULT_WORKERS, GIVE_UP_AFTER, DeliveryOptions
 from core.errors import ExitCode, UsageError
+from core.input.layouts import Window, parse_bound
 from core.input.paths import STDIN
 from core.pipeline import ReplayIO
 from core.rules.engine import EngineOptions, IdentifyMode
@@ -67,6 +69,23 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+def _window(since: str | None, until: str | None) -> Window | None:
+    """--since/--until as a Window (None when neither is given)."""
+    if since is None and until is None:
+        return None
+    now = datetime.now(UTC)
+    bounds = []
+    for option, text in (("--since", since), ("--until", until)):
+        try:
+            bounds.append(parse_bound(text, now) if text is not None else None)
+        except ValueError as exc:
+            raise UsageError(f"{option}: {exc}") from None
+    window = Window(*bounds)
+    if window.since is not None and window.until is not None and window.since >= window.until:
+        raise UsageError("--since must be earlier than --until")
+    return window
 
 
 def _check_stdout_claims(
@@ -193,6 +212,17 @@ def replay(
     max_age: Annotated[
         float | None, typer.Option(min=0, help="Skip events older than DAYS (outcome too_old).")
     ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="Only events at or after T (ISO 8601, or an age such as 7d, 12h); archive "
+            "files wholly before it are not opened."
+        ),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(help="Only events before T (ISO 8601, or an age such as 1h)."),
+    ] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Stop after N records.")] = None,
     strict: Annotated[
         bool, typer.Option("--strict", help="Stop at the first rejected line (exit 3).")
@@ -243,6 +273,7 @@ def replay(
             use_state=not no_state,
             limit=limit,
             strict=strict,
+            window=_window(since, until),
         )
         show_progress = stderr.is_terminal and not explain if progress is None else progress
         io = ReplayIO(stdin=sys.stdin.buffer, notice=warn_to(stderr))

@@ -25,6 +25,7 @@ class Outcome(StrEnum):
     NO_OP = "no_op"
     REJECTED = "rejected"
     FAILED = "failed"
+    OUTSIDE_WINDOW = "outside_window"
 
 
 class RejectReason(StrEnum):

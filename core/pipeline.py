@@ -13,7 +13,9 @@ from typing import Any, BinaryIO
 import orjson
 
 from core.delivery.jobs import Done, Job, Sender
+from core.event.timestamps import event_time
 from core.input.dump import DumpReader, open_dump
+from core.input.layouts import Window
 from core.input.paths import STDIN
 from core.input.records import Record, raw_text
 from core.outcome import FailKind, Failure, Outcome, RejectReason
@@ -70,9 +72,11 @@ class Pipeline:
         *,
         limit: int | None = None,
         strict: bool = False,
+        window: Window | None = None,
     ) -> None:
         self.io = io
         self.strict = strict
+        self.window = window if window is not None and not window.is_open else None
         self.engine = engine
         self.ledger = ledger
         self.sender = sender
@@ -154,6 +158,13 @@ class Pipeline:
             report.stopped = f"--limit {self.limit} reached"
             self.stopping = True
 
+    def _in_window(self, record: Record) -> bool:
+        """The event's time (SPEC §5.3) is in the window; an event with none is not."""
+        assert record.event is not None
+        assert self.window is not None
+        moment = event_time(record.event, record.created_at)
+        return moment is not None and self.window.holds(moment)
+
     def _over_budget(self, record: Record, exceeded: BudgetExceededError) -> None:
         """An event whose regex work ran too long fails, and stays replayable."""
         what = self.engine.label(exceeded)
@@ -167,7 +178,12 @@ class Pipeline:
         self._explain(record, Outcome.FAILED, f"regex_timeout: {what}")
 
     def _decide(self, record: Record) -> None:
-        decision = self.decide(record)
+        decision = self.decide(record)  # outside the window too: the visitor's scope moves on
+        if self.window is not None and not self._in_window(record):
+            self.outcomes[Outcome.OUTSIDE_WINDOW] += 1
+            if self.explaining:
+                self._explain(record, Outcome.OUTSIDE_WINDOW, "outside --since/--until")
+            return
         sentry = decision.sentry_event
         if sentry is None:
             self.outcomes[decision.outcome] += 1

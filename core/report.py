@@ -17,6 +17,7 @@ class Report:
 
     dry_run: bool
     files: int = 0
+    files_outside_window: int = 0  # archive files --since/--until left unopened
     lines: int = 0
     records: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)
@@ -80,6 +81,7 @@ class Report:
         return {
             "dry_run": self.dry_run,
             "files": self.files,
+            "files_outside_window": self.files_outside_window,
             "lines": self.lines,
             "records": self.records,
             "outcomes": {str(k): v for k, v in sorted(self.outcomes.items())},

@@ -25,6 +25,7 @@ from core.delivery.jobs import Sender
 from core.delivery.options import DeliveryOptions
 from core.delivery.recording import RecordingSender
 from core.errors import ConfigError, UsageError
+from core.input.layouts import Window
 from core.input.paths import STDIN, expand_paths
 from core.pipeline import Pipeline, ReplayIO
 from core.report import Report
@@ -50,6 +51,7 @@ class ReplayOptions:
     limit: int | None = None
     strict: bool = False
     regex_budget: float = DEFAULT_BUDGET  # seconds of regex work per error event
+    window: Window | None = None  # --since / --until
 
 
 SenderFactory = Callable[[str, DeliveryOptions, threading.Event, Clock], Sender]
@@ -76,8 +78,8 @@ def run_replay(
     """Run one replay and return its report. Raises RudderSentryError before reading anything
     when the paths, the config or the DSN are unusable."""
     started = clock.monotonic()
-    path_warnings: list[str] = []
-    paths = expand_paths(list(options.paths), path_warnings)
+    expansion = expand_paths(list(options.paths), options.window)
+    paths = expansion.files
     config = load_effective_config(options)
     dry_run = options.dry_run or config.debug_mode
     _check_outputs(paths, io, _state_path(options, dry_run))
@@ -95,12 +97,20 @@ def run_replay(
     engine = Engine(
         config, options.engine, now=now or clock.wall(), explain=bool(io.explain), budget=budget
     )
-    report.warnings.extend([*path_warnings, *config.warnings, *engine.warnings])
+    report.warnings.extend([*expansion.warnings, *config.warnings, *engine.warnings])
+    report.files_outside_window = expansion.pruned
     ledger = _ledger(options, dry_run, clock)  # opened and written before anything is sent
     try:  # the ledger is closed whatever happens: its last batch of accepted ids matters
         sender = _sender(config, options, io, dry_run, clock, sender_factory)
         pipeline = Pipeline(
-            io, engine, ledger, sender, report, limit=options.limit, strict=options.strict
+            io,
+            engine,
+            ledger,
+            sender,
+            report,
+            limit=options.limit,
+            strict=options.strict,
+            window=options.window,
         )
         try:
             pipeline.read_all(paths)

@@ -82,6 +82,8 @@ def test_output_to_stdout(write_dump: Callable[..., Path]) -> None:
             "--destination",
         ),
         (("replay", DUMPS, "--dry-run", "--state", "s.db", "--no-state"), "contradict"),
+        (("replay", DUMPS, "--dry-run", "--since", "yesterday"), "--since: 'yesterday' is"),
+        (("replay", DUMPS, "--dry-run", "--since", "1h", "--until", "2h"), "must be earlier"),
     ],
 )
 def test_usage_errors_are_one_line_exit_2(args: tuple[str, ...], message: str) -> None:

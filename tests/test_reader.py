@@ -144,9 +144,9 @@ def test_expand_paths(tmp_path: Path) -> None:
     (tmp_path / "b").mkdir()
     for name in ("b/2.ndjson", "b/1.json.gz", "a.jsonl", "notes.txt", "b-c.json"):
         (tmp_path / name).write_text("")
-    found = [Path(p).relative_to(tmp_path).as_posix() for p in expand_paths([str(tmp_path)])]
+    found = [Path(p).relative_to(tmp_path).as_posix() for p in expand_paths([str(tmp_path)]).files]
     assert found == ["a.jsonl", "b/1.json.gz", "b/2.ndjson", "b-c.json"]
-    assert expand_paths(["-"]) == ["-"]
+    assert expand_paths(["-"]).files == ["-"]
     with pytest.raises(UsageError, match="no such file"):
         expand_paths([str(tmp_path / "missing")])
 
@@ -267,6 +267,6 @@ def test_a_broken_pretty_printed_document_is_read_line_by_line() -> None:
 def test_jobs_db_backups_are_walked(tmp_path: Path) -> None:
     (tmp_path / "gw_jobs_12.100.200.1714557600000.1714561200000.ws.gz").write_bytes(b"")
     (tmp_path / "notes.gz").write_bytes(b"")
-    assert [Path(p).name for p in expand_paths([str(tmp_path)])] == [
+    assert [Path(p).name for p in expand_paths([str(tmp_path)]).files] == [
         "gw_jobs_12.100.200.1714557600000.1714561200000.ws.gz"
     ]

@@ -2,37 +2,56 @@
 
 import os
 import stat
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.errors import UsageError
+from core.input.layouts import Window, in_time_order, span_of
 
 DUMP_SUFFIXES = (".json", ".jsonl", ".ndjson")
 STDIN = "-"
 
 
-def expand_paths(paths: list[str], warnings: list[str] | None = None) -> list[str]:
-    """Files in the order given, directories expanded in place (recursive, sorted path order).
-    A FIFO or a device named on the command line is read as a stream, as `-` is (for
-    `<(aws s3 cp … -)`); inside a directory, anything but a regular file is skipped, with a
-    warning appended to `warnings` (a FIFO there would block the walk forever).
+@dataclass
+class Expansion:
+    """The files a run reads, in order; how many the window left unopened; what was skipped."""
+
+    files: list[str] = field(default_factory=list)
+    pruned: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def expand_paths(paths: list[str], window: Window | None = None) -> Expansion:
+    """Files in the order given, directories expanded in place: recursively, in the time order
+    of RudderStack's archive layouts, else in sorted path order (core/input/layouts.py). A file
+    whose name puts it wholly outside `window` is left unopened. A FIFO or a device named on
+    the command line is read as a stream, as `-` is (for `<(aws s3 cp … -)`); inside a
+    directory, anything but a regular file is skipped with a warning (a FIFO there would
+    block the walk forever).
 
     Raises UsageError for a path that does not exist or cannot be read, before anything is read.
     """
-    result: list[str] = []
+    found = Expansion()
     for path in paths:
         if path == STDIN:
-            result.append(path)
+            found.files.append(path)
             continue
         target = Path(path)
         if target.is_dir():
-            result.extend(_walk_dumps(target, warnings if warnings is not None else []))
+            candidates = in_time_order(_walk_dumps(target, found.warnings))
         elif not target.exists():
             raise UsageError(f"{path}: no such file or directory")
         elif not os.access(target, os.R_OK) or not _readable_kind(target):
             raise UsageError(f"{path}: cannot be read")
         else:
-            result.append(path)
-    return result
+            candidates = [path]
+        for candidate in candidates:
+            span = span_of(candidate) if window is not None else None
+            if span is not None and window is not None and not window.may_overlap(span):
+                found.pruned += 1
+            else:
+                found.files.append(candidate)
+    return found
 
 
 def is_jobs_backup(name: str) -> bool:
