@@ -14,6 +14,7 @@ import orjson
 
 from core.delivery.jobs import Done, Job, Sender
 from core.event.timestamps import event_time
+from core.input.cloud import is_cloud, open_object
 from core.input.dump import DumpReader, open_dump
 from core.input.layouts import Window
 from core.input.paths import STDIN
@@ -112,6 +113,9 @@ class Pipeline:
                 if self.io.stdin is None:
                     raise OSError("no standard input")
                 self._read_stream(self.io.stdin, source)
+            elif is_cloud(path):
+                with open_object(path) as stream:
+                    self._read_stream(stream, source)
             else:
                 with open(path, "rb") as stream:
                     self._read_stream(stream, source)

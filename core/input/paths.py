@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.errors import UsageError
+from core.input.cloud import is_cloud, list_objects
 from core.input.layouts import Window, in_time_order, span_of
 
 DUMP_SUFFIXES = (".json", ".jsonl", ".ndjson")
@@ -36,6 +37,13 @@ def expand_paths(paths: list[str], window: Window | None = None) -> Expansion:
         if path == STDIN:
             found.files.append(path)
             continue
+        if is_cloud(path):
+            urls = list_objects(path)
+            candidates = in_time_order([url for url in urls if is_dump_name(url)])
+            if len(urls) == 1 and urls[0] == path:
+                candidates = urls  # an object named on its own is read, whatever its name
+            _prune(candidates, window, found)
+            continue
         target = Path(path)
         if target.is_dir():
             candidates = in_time_order(_walk_dumps(target, found.warnings))
@@ -45,13 +53,25 @@ def expand_paths(paths: list[str], window: Window | None = None) -> Expansion:
             raise UsageError(f"{path}: cannot be read")
         else:
             candidates = [path]
-        for candidate in candidates:
-            span = span_of(candidate) if window is not None else None
-            if span is not None and window is not None and not window.may_overlap(span):
-                found.pruned += 1
-            else:
-                found.files.append(candidate)
+        _prune(candidates, window, found)
     return found
+
+
+def _prune(candidates: list[str], window: Window | None, found: Expansion) -> None:
+    """Add the candidates that may hold an event of the window; count the others."""
+    for candidate in candidates:
+        span = span_of(candidate) if window is not None else None
+        if span is not None and window is not None and not window.may_overlap(span):
+            found.pruned += 1
+        else:
+            found.files.append(candidate)
+
+
+def is_dump_name(path: str) -> bool:
+    """A name a dump has: `*.json`, `*.jsonl`, `*.ndjson` (gzipped or not), `gw_jobs_*.gz`."""
+    name = path.rsplit("/", 1)[-1]
+    base = name[:-3] if name.endswith(".gz") else name
+    return base.endswith(DUMP_SUFFIXES) or is_jobs_backup(name)
 
 
 def is_jobs_backup(name: str) -> bool:
@@ -70,8 +90,7 @@ def _walk_dumps(root: Path, warnings: list[str]) -> list[str]:
     found: list[Path] = []
     for directory, _dirs, files in os.walk(root):
         for name in files:
-            base = name[:-3] if name.endswith(".gz") else name
-            if base.endswith(DUMP_SUFFIXES) or is_jobs_backup(name):
+            if is_dump_name(name):
                 path = Path(directory) / name
                 if path.is_file():  # follows links, as open() would
                     found.append(path)

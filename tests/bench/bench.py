@@ -12,7 +12,9 @@ and one of 1,000,000 visitors, then measures, each figure the median of RUNS run
       reference), and for a straightforward script using sentry-sdk's stock client;
   (e) sending to a sink that answers each request after 100 ms (a realistic round trip to
       Sentry), with the default --workers and with 256: events/s against in-flight / 0.1 s.
-Prints a table and writes tests/bench/out/results.json. BENCH_PARTS (a comma list of a, b,
+  (a', b') the same loop over the gzip dump (isal, and the standard library for reference),
+      and the dry-run on the gzip dump against (b).
+Prints a table and writes tests/bench/out/results.json. BENCH_PARTS (a comma list of a, g, b,
 d, e; default all) runs only some of them, for quick checks.
 """
 
@@ -43,7 +45,7 @@ EVENTS = int(os.environ.get("BENCH_EVENTS", "1000000"))
 VISITORS = 50_000
 SEND_EVENTS = int(os.environ.get("BENCH_SEND_EVENTS", "20000"))
 KEY = "0123456789abcdef0123456789abcdef"
-PARTS = set(os.environ.get("BENCH_PARTS", "a,b,d,e").split(","))
+PARTS = set(os.environ.get("BENCH_PARTS", "a,g,b,d,e").split(","))
 LOOPBACK_WORKERS = 32  # the tool's default --workers, and the bare poster's requests in flight
 DEFAULT_WORKERS = 32
 ROUND_TRIP = 0.1  # seconds: a sink this far away answers like Sentry across a continent
@@ -77,6 +79,37 @@ def bare_parse(path: Path) -> float:
         for line in stream:
             loads(line)
             count += 1
+    return count / (time.perf_counter() - started)
+
+
+def gzipped(path: Path) -> Path:
+    """The dump gzipped (level 6, as RudderStack's uploads), made once."""
+    packed = path.with_suffix(".ndjson.gz")
+    if not packed.exists():
+        print(f"gzipping {path.name} ...", flush=True)
+        with path.open("rb") as src, gzip.open(packed, "wb", compresslevel=6) as dst:
+            while chunk := src.read(1 << 20):
+                dst.write(chunk)
+    return packed
+
+
+def bare_parse_gzip(path: Path, tool: bool) -> float:
+    """(a'): lines per second of the same loop over the gzip file, decompressed by the tool's
+    reader (isal) or, for reference, by the standard library."""
+    from core.input.dump import open_dump
+
+    started = time.perf_counter()
+    count = 0
+    loads = orjson.loads
+    with path.open("rb") as raw:
+        stream = open_dump(raw) if tool else gzip.GzipFile(fileobj=raw, mode="rb")
+        pending = b""
+        while chunk := stream.read1(1 << 20):
+            lines = (pending + chunk).split(b"\n")
+            pending = lines.pop()
+            for line in lines:
+                loads(line)
+                count += 1
     return count / (time.perf_counter() - started)
 
 
@@ -299,6 +332,14 @@ def main() -> None:
     if "a" in PARTS or "b" in PARTS:
         print("(a) bare orjson loop ...", flush=True)
         results["bare_parse_per_s"] = median([bare_parse(full) for _ in range(RUNS)])
+    if "g" in PARTS:
+        packed = gzipped(full)
+        print("(a') gzip loops ...", flush=True)
+        results["gzip_tool_per_s"] = median([bare_parse_gzip(packed, True) for _ in range(RUNS)])
+        results["gzip_stdlib_per_s"] = median([bare_parse_gzip(packed, False) for _ in range(RUNS)])
+        print("(b') dry-run on the gzip dump ...", flush=True)
+        runs = [run_tool([str(packed), "--dry-run"]) for _ in range(RUNS)]
+        results["dry_run_gzip_per_s"] = median([EVENTS / wall for wall, _, _ in runs])
     if "b" in PARTS:
         dry_run(results, full, quarter, many)
     if "d" in PARTS or "e" in PARTS:
@@ -389,8 +430,27 @@ def print_table(r: dict[str, Any]) -> None:
         rows.append(
             ("(a) bare orjson parse loop", f"{r['bare_parse_per_s']:,.0f} lines/s", "ceiling")
         )
+    if "gzip_tool_per_s" in r:
+        rows.append(
+            (
+                "(a') the loop over the gzip dump, isal",
+                f"{r['gzip_tool_per_s']:,.0f} lines/s",
+                f"{r['gzip_tool_per_s'] / r['gzip_stdlib_per_s']:.1f}x the standard library's",
+            )
+        )
+        rows.append(
+            ("    the same, standard library gzip", f"{r['gzip_stdlib_per_s']:,.0f} lines/s", "")
+        )
     if "dry_run_per_s" in r:
         rows += dry_rows(r)
+    if "dry_run_gzip_per_s" in r and "dry_run_per_s" in r:
+        rows.append(
+            (
+                "(b') replay --dry-run, gzip dump",
+                f"{r['dry_run_gzip_per_s']:,.0f} records/s",
+                f"{r['dry_run_gzip_per_s'] / r['dry_run_per_s']:.0%} of (b)",
+            )
+        )
     if "tool_send_per_s" in r:
         rows += send_rows(r)
     print(
