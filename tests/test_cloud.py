@@ -181,21 +181,16 @@ def test_an_aws_profile_supplies_the_credentials(tmp_path: Path) -> None:
         }
         command = [sys.executable, "-m", "cli", "replay", f"s3://{BUCKET}/", "--dry-run"]
         command += ["--no-progress", "--report", "json"]
-        good = subprocess.run(
-            command,
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            timeout=120,
-            env={**base, "AWS_PROFILE": "good"},
-        )
-        bad = subprocess.run(
-            command,
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            timeout=120,
-            env={**base, "AWS_PROFILE": "bad"},
+        good, bad = (
+            subprocess.run(
+                command,
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+                timeout=120,
+                env={**base, "AWS_PROFILE": profile},
+            )
+            for profile in ("good", "bad")
         )
     assert good.returncode == 0, good.stderr
     assert json.loads(good.stdout)["records"] == 0  # an empty bucket, listed

@@ -5,7 +5,6 @@ memory, with every record accounted for."""
 import gzip
 import json
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -49,6 +48,14 @@ def test_a_line_over_the_limit_is_one_rejected_record(tmp_path: Path) -> None:
     assert report.lines == 3
 
 
+def signal_and_wait(process: "subprocess.Popen[str]", signum: int) -> tuple[str, str, float]:
+    """Send `signum`; the run's stdout, stderr, and the seconds it took to end."""
+    signalled = time.monotonic()
+    process.send_signal(signum)
+    out, err = process.communicate(timeout=30)
+    return out, err, time.monotonic() - signalled
+
+
 def _wait_for_cpu(process: "subprocess.Popen[str]", seconds: float) -> None:
     """Let the run get going (reading what it is given) before it is signalled."""
     deadline = time.monotonic() + seconds
@@ -60,16 +67,19 @@ def test_an_endless_line_is_read_in_bounded_memory_and_sigterm_is_answered() -> 
     with open("/dev/zero", "rb") as zeros:
         process = start("-", "--dry-run", stdin=zeros)
         _wait_for_cpu(process, 1.5)  # by then hundreds of MB went by
-        signalled = time.monotonic()
-        process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=30)
-        answered = time.monotonic() - signalled
+        peak = peak_rss_kib(process.pid)
+        out, err, answered = signal_and_wait(process, signal.SIGTERM)
     report = json.loads(out)
     assert process.returncode == 4, err
     assert answered < 1.0
     assert report["interrupted"] is True
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    assert usage.ru_maxrss < 300 * 1024  # KiB: a line of zeros never grows the process
+    assert peak < 300 * 1024  # KiB: a line of zeros never grows the process
+
+
+def peak_rss_kib(pid: int) -> int:
+    """The process's own peak resident size (VmHWM: since its exec, not its parent's)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
 
 
 def test_a_flood_of_blank_lines_still_answers_sigterm(tmp_path: Path) -> None:
@@ -79,10 +89,8 @@ def test_a_flood_of_blank_lines_still_answers_sigterm(tmp_path: Path) -> None:
             packed.write(b"\n" * (1024 * 1024))  # 400 MiB of blank lines, 400 KiB on disk
     process = start(str(flood), "--dry-run")
     _wait_for_cpu(process, 0.5)
-    signalled = time.monotonic()
-    process.send_signal(signal.SIGTERM)
-    out, err = process.communicate(timeout=30)
-    assert time.monotonic() - signalled < 1.0
+    out, err, answered = signal_and_wait(process, signal.SIGTERM)
+    assert answered < 1.0
     assert process.returncode == 4, err
     assert json.loads(out)["records"] == 0
 
@@ -157,10 +165,8 @@ def test_a_429_without_a_usable_limit_is_no_request_storm(
     with FaultServer(faults) as server:
         process = start(str(dump), "--no-state", dsn=server.dsn)
         _wait_for_cpu(process, 2.0)
-        signalled = time.monotonic()
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=30)
-    assert time.monotonic() - signalled < 1.0  # answered during the 60 s wait
+        out, err, answered = signal_and_wait(process, signal.SIGINT)
+    assert answered < 1.0  # answered during the 60 s wait
     assert process.returncode == 4, err
     assert server.sink.posts <= 4  # one attempt each, then the 60 s default wait
     report = json.loads(out)
@@ -200,10 +206,8 @@ def test_sigint_is_answered_within_a_second_inside_a_runaway_regex(
     dump = write_dump([catastrophic(n) for n in range(20)])
     process = start(str(dump), "--dry-run", "--ignore-error", "/(a+)+$/")
     _wait_for_cpu(process, 0.5)
-    signalled = time.monotonic()
-    process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=30)
-    assert time.monotonic() - signalled < 1.5  # the budget (1 s) ends the match, then the stop
+    out, err, answered = signal_and_wait(process, signal.SIGINT)
+    assert answered < 1.5  # the budget (1 s) ends the match, then the stop
     assert process.returncode == 4, err
     report = json.loads(out)
     assert sum(report["outcomes"].values()) == report["records"] < 20
@@ -219,10 +223,7 @@ def test_sigterm_while_requests_hang_is_answered_and_the_rerun_finishes(
         deadline = time.monotonic() + 20
         while silent.sink.posts < 10 and time.monotonic() < deadline:
             time.sleep(0.05)
-        signalled = time.monotonic()
-        process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=30)
-        answered = time.monotonic() - signalled
+        out, err, answered = signal_and_wait(process, signal.SIGTERM)
     report = json.loads(out)
     assert process.returncode == 4, err
     assert answered < 1.0
@@ -233,3 +234,40 @@ def test_sigterm_while_requests_hang_is_answered_and_the_rerun_finishes(
     assert rerun.returncode == 0, err
     assert len(good.sink.stored) == 10
     assert good.sink.accepted_duplicates == 0
+
+
+def test_nesting_deeper_than_the_engine_walks_is_a_rejection(tmp_path: Path) -> None:
+    exception = '{"cause":' * 1010 + '{"type":"Error","value":"x"}' + "}" * 1010
+    deep = json.dumps(error_event(1, properties={"exception": "HOLE"})).replace('"HOLE"', exception)
+    beyond = "[" * 5000 + "]" * 5000  # deeper than orjson reads
+    dump = tmp_path / "deep.ndjson"
+    dump.write_text(f"{deep}\n{beyond}\n{json.dumps(error_event(2))}\n")
+    process = start(str(dump), "--dry-run")
+    out, err = process.communicate(timeout=60)
+    report = json.loads(out)
+    assert process.returncode == 3, err
+    assert report["rejected"] == {"too_deep": 2}
+    assert report["outcomes"] == {"rejected": 2, "would_send": 1}
+    assert "Traceback" not in err
+
+
+def test_a_second_signal_exits_at_once_with_the_state_written(
+    write_dump: Callable[..., Path], tmp_path: Path
+) -> None:
+    dump = write_dump([error_event(n) for n in range(200)])
+    state = tmp_path / "state.sqlite"
+    with FaultServer(Faults(latency=0.05)) as slow:
+        process = start(str(dump), "--state", str(state), "--workers", "2", dsn=slow.dsn)
+        assert slow.sink.wait_stored(20, timeout=30)
+        process.send_signal(signal.SIGINT)
+        out, err, answered = signal_and_wait(process, signal.SIGINT)
+        sent_before = len(slow.sink.stored)
+    assert process.returncode == 4, err
+    assert answered < 1.0
+    with FaultServer() as good:
+        rerun = start(str(dump), "--state", str(state), dsn=good.dsn)
+        out, err = rerun.communicate(timeout=60)
+    report = json.loads(out)
+    assert rerun.returncode == 0, err
+    assert report["outcomes"]["sent"] + report["outcomes"].get("already_sent", 0) == 200
+    assert report["outcomes"].get("already_sent", 0) >= sent_before - 4  # all but in flight
