@@ -27,7 +27,9 @@ class Report:
     older_than_30_days: int = 0
     visitors: int = 0  # what memory grows with (SPEC §10)
     retries: int = 0  # delivery attempts repeated after 429s, 5xx and network errors
-    breadcrumb_texts_not_kept: int = 0  # the cost of the bounded text table (core/event/breadcrumbs.py)
+    breadcrumb_texts_not_kept: int = (
+        0  # the cost of the bounded text table (core/event/breadcrumbs.py)
+    )
     duration_s: float = 0.0
     interrupted: bool = False
     stopped: str = ""  # why the run stopped early (--strict, --limit, an auth failure)

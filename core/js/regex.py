@@ -19,13 +19,20 @@ _JS_SPACE_CHARS = (
 )
 _LINE_TERMINATORS = "\\n\\r\\u2028\\u2029"
 _CLASS_ESCAPES = {"d": "0-9", "w": "A-Za-z0-9_", "s": _JS_SPACE_CHARS}
+# `(?-i:…)`: JS's non-unicode /i canonicalises by toUpperCase and keeps a non-ASCII letter
+# that would become ASCII, so \w never matches KELVIN SIGN or LONG S; Python's would.
+_WORD = "(?-i:[A-Za-z0-9_])"
 _ATOM_ESCAPES = {
-    "d": "[0-9]",
-    "D": "[^0-9]",
-    "w": "[A-Za-z0-9_]",
-    "W": "[^A-Za-z0-9_]",
+    "d": "(?-i:[0-9])",
+    "D": "(?-i:[^0-9])",
+    "w": _WORD,
+    "W": "(?-i:[^A-Za-z0-9_])",
     "s": f"[{_JS_SPACE_CHARS}]",
     "S": f"[^{_JS_SPACE_CHARS}]",
+    # word boundaries between ASCII word characters and the rest, as in JS (Python's `\b`
+    # counts é as a word character)
+    "b": f"(?:(?<={_WORD})(?!{_WORD})|(?<!{_WORD})(?={_WORD}))",
+    "B": f"(?:(?<={_WORD})(?={_WORD})|(?<!{_WORD})(?!{_WORD}))",
 }
 
 
@@ -46,6 +53,11 @@ def js_to_python(source: str, *, multiline: bool = False, dotall: bool = False) 
                 end = source.index(">", i + 3)
                 out.append(f"(?P={source[i + 3 : end]})")
                 i = end + 1
+                continue
+            elif nxt == "c":
+                control = _control(source[i + 2 : i + 3], in_class)
+                out.append(control)
+                i += 2 if control == _LITERAL_BACKSLASH_C else 3
                 continue
             elif nxt == "/":
                 out.append("/")
@@ -87,6 +99,18 @@ def js_to_python(source: str, *, multiline: bool = False, dotall: bool = False) 
             out.append(char)
         i += 1
     return "".join(out)
+
+
+def _control(letter: str, in_class: bool) -> str:
+    """`\\cX`: the control character X % 32 for a letter (also a digit or `_` in a class, as
+    Annex B allows); otherwise a literal backslash, and the `c` reads on as itself."""
+    allowed = letter.isalpha() or (in_class and (letter.isdigit() or letter == "_"))
+    if letter.isascii() and allowed:
+        return f"\\x{ord(letter) % 32:02x}"
+    return _LITERAL_BACKSLASH_C
+
+
+_LITERAL_BACKSLASH_C = "\\\\c"
 
 
 def compile_js_regex(source: str, flags: str = "") -> re.Pattern[str]:
