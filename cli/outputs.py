@@ -31,16 +31,16 @@ def opened_sinks(
 ) -> Iterator[Sinks]:
     """(--output, --rejects, --failures, --explain) sinks; files are put in place when the run
     ends, and left as they were when it never started."""
-    files: list[Sink] = []
+    by_option: dict[str, Sink] = {}
     try:
         for option, path in wanted.items():
             if path is not None:
-                files.append(open_sink(path, option, stdout))
+                by_option[option] = open_sink(path, option, stdout)
     except BaseException:
-        for sink in files:
+        for sink in by_option.values():
             sink.discard()
         raise
-    by_option = {sink.name.split(" ", 1)[0]: sink for sink in files}
+    files = list(by_option.values())
     explainer = Sink("--explain (stderr)", stderr) if explain else None
     try:
         yield (

@@ -6,7 +6,6 @@ minute of rate-limit waiting pass in 60 ms, and a clock built from plain functio
 until the test moves it.
 """
 
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,10 +31,6 @@ class Clock:
     def real_seconds(self, seconds: float) -> float:
         """How long a wait of `seconds` on this clock lasts in real time."""
         return seconds / self.scale
-
-    def pause(self, seconds: float, stop: threading.Event) -> bool:
-        """Wait `seconds` of this clock, or until `stop` is set; True when it was set."""
-        return stop.wait(seconds / self.scale)
 
     @classmethod
     def accelerated(cls, factor: float) -> "Clock":
