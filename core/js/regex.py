@@ -36,8 +36,11 @@ _ATOM_ESCAPES = {
 }
 
 
-def js_to_python(source: str, *, multiline: bool = False, dotall: bool = False) -> str:
-    """Rewrite a JavaScript regex source into Python `re` syntax with the same meaning."""
+def js_to_python(
+    source: str, *, multiline: bool = False, dotall: bool = False, ignore_case: bool = False
+) -> str:
+    """Rewrite a JavaScript regex source into Python `re` syntax with the same meaning. With
+    `ignore_case`, a letter becomes the explicit set of letters JS's /i takes it for."""
     out: list[str] = []
     i, n = 0, len(source)
     in_class = False
@@ -95,10 +98,36 @@ def js_to_python(source: str, *, multiline: bool = False, dotall: bool = False) 
             out.append("(?P<")
             i += 3
             continue
+        elif ignore_case and char.isalpha():
+            out.append(_case_variants(char))
         else:
             out.append(char)
         i += 1
     return "".join(out)
+
+
+def _js_canonical(char: str) -> str:
+    """Canonicalize of non-unicode /i (ECMA-262 22.2.2.7.3): toUpperCase, unless that gives
+    several characters, or turns a non-ASCII character into an ASCII one."""
+    upper = char.upper()
+    if len(upper) != 1 or (ord(char) >= 128 and ord(upper) < 128):
+        return char
+    return upper
+
+
+_VARIANTS: dict[str, list[str]] = {}  # canonical character → every BMP character with it
+
+
+def _case_variants(char: str) -> str:
+    """`(?-i:[…])`: the characters JS's non-unicode /i matches for `char`, and no other (Python
+    also folds KELVIN SIGN to k, LONG S to s, ẞ to ß, dotless i to I; JS does not)."""
+    if not _VARIANTS:
+        for code in range(0x10000):
+            if not 0xD800 <= code <= 0xDFFF:
+                other = chr(code)
+                _VARIANTS.setdefault(_js_canonical(other), []).append(other)
+    variants = _VARIANTS.get(_js_canonical(char), [char]) if ord(char) < 0x10000 else [char]
+    return "(?-i:[" + "".join(re.escape(variant) for variant in variants) + "])"
 
 
 def _control(letter: str, in_class: bool) -> str:
@@ -120,7 +149,9 @@ def compile_js_regex(source: str, flags: str = "") -> re.Pattern[str]:
         if flag not in FLAG_MAP or flags.count(flag) > 1:
             raise ValueError(f"unsupported regex flag {flag!r}")
         bits |= FLAG_MAP[flag]
-    translated = js_to_python(source, multiline="m" in flags, dotall="s" in flags)
+    translated = js_to_python(
+        source, multiline="m" in flags, dotall="s" in flags, ignore_case="i" in flags
+    )
     try:
         return re.compile(translated, bits & ~re.MULTILINE)
     except (re.error, ValueError, IndexError) as exc:
