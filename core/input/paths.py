@@ -39,10 +39,9 @@ def expand_paths(paths: list[str], window: Window | None = None) -> Expansion:
             continue
         if is_cloud(path):
             urls = list_objects(path)
-            candidates = in_time_order([url for url in urls if is_dump_name(url)])
-            if len(urls) == 1 and urls[0] == path:
-                candidates = urls  # an object named on its own is read, whatever its name
-            _prune(candidates, window, found)
+            if urls != [path]:  # an object named on its own is read, whatever its name
+                urls = in_time_order([url for url in urls if is_dump_name(url)])
+            _prune(urls, window, found)
             continue
         target = Path(path)
         if target.is_dir():
