@@ -61,7 +61,7 @@ def opened_sinks(
 
 def show_report(report: Report, fmt: ReportFormat, io: ReplayIO, stderr: Console) -> None:
     """The report on its stream, or on the other one when that is broken."""
-    if any(sink.broken_pipe and sink.name.endswith("(stdout)") for sink in io.sinks()):
+    if any(sink.broken_pipe and sink.stdout for sink in io.sinks()):
         _quiet_stdout()
     if fmt is ReportFormat.JSON:
         document = report.to_json()

@@ -25,7 +25,17 @@ STDOUT = "-"
 class Sink:
     """One output stream; `error` is the OSError that broke it (None while it works)."""
 
-    __slots__ = ("_owned", "_stream", "_target", "_temp", "error", "name", "on_error", "path")
+    __slots__ = (
+        "_owned",
+        "_stream",
+        "_target",
+        "_temp",
+        "error",
+        "name",
+        "on_error",
+        "path",
+        "stdout",
+    )
 
     def __init__(
         self,
@@ -36,8 +46,10 @@ class Sink:
         temp: Path | None = None,
         target: Path | None = None,
         path: Path | None = None,
+        stdout: bool = False,
     ) -> None:
         self.name = name
+        self.stdout = stdout  # standard output: when its reader leaves, it is silenced
         self.path = path if path is not None else target  # the file written (None: a std stream)
         self.error: OSError | None = None
         self.on_error: Callable[[Sink], None] | None = None
@@ -107,7 +119,7 @@ def open_sink(path: str, option: str, stdout: BinaryIO) -> Sink:
     """A sink for `--option PATH`: stdout for `-`; a device or FIFO as it is; a regular file
     through a temporary file beside it. Raises UsageError when it cannot be created."""
     if path == STDOUT:
-        return Sink(f"{option} (stdout)", stdout)
+        return Sink(f"{option} (stdout)", stdout, stdout=True)
     target = Path(path)
     name = f"{option} {path}"
     try:
