@@ -95,5 +95,7 @@ def render_validation(result: dict[str, Any], stdout: Console) -> None:
         stdout.print(Text(f"warning: {warning}"))
     for reading in result["entries"]:
         stdout.print(Text(f"{reading['field']}: {reading['entry']!r} → {reading['read_as']}"))
+    for reading in result.get("consent", ()):
+        stdout.print(Text(f"consent: {reading}"))
     stdout.print(Text("effective config:"))
     stdout.print(Text(orjson.dumps(result["config"], option=orjson.OPT_INDENT_2).decode()))

@@ -20,6 +20,7 @@ from core.js.regex import Pattern, PatternSet, compile_js_regex, read_entry
 PATTERN_LISTS = ("ignoreErrors", "allowUrls", "denyUrls")
 STRING_FIELDS = ("dsn", "environment", "customVersionProperty", "release", "serverName", "logger")
 EVENT_LISTS = ("whitelistedEvents", "blacklistedEvents")
+CONSENT_FIELDS = ("consentManagement", "oneTrustCookieCategories", "ketchConsentPurposes")
 _DSN_USERINFO = re.compile(r"(?<=:/)(/?)[^@/\s]*(?=@)")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:/+")
 
@@ -69,6 +70,7 @@ class DestinationConfig:
     event_filtering_option: Any = "disable"
     whitelisted_events: Any = field(default_factory=list)
     blacklisted_events: Any = field(default_factory=list)
+    consent: dict[str, Any] = field(default_factory=dict)  # CONSENT_FIELDS as given (rules/consent)
     destination_id: str = ""
     destination_name: str = ""
     warnings: tuple[str, ...] = ()
@@ -98,6 +100,7 @@ class DestinationConfig:
             "eventFilteringOption": self.event_filtering_option,
             "whitelistedEvents": self.whitelisted_events,
             "blacklistedEvents": self.blacklisted_events,
+            **{key: unweb(value) for key, value in self.consent.items()},
         }
 
 
@@ -280,6 +283,7 @@ def normalize(raw: dict[str, Any], dest_id: str = "", dest_name: str = "") -> De
         event_filtering_option=unweb(raw.get("eventFilteringOption", "disable")),
         whitelisted_events=event_entries(raw, "whitelistedEvents"),
         blacklisted_events=event_entries(raw, "blacklistedEvents"),
+        consent={key: raw[key] for key in CONSENT_FIELDS if key in raw},
         destination_id=dest_id,
         destination_name=dest_name,
         warnings=tuple(warnings),

@@ -26,6 +26,8 @@ class Outcome(StrEnum):
     REJECTED = "rejected"
     FAILED = "failed"
     OUTSIDE_WINDOW = "outside_window"
+    CONSENT_DENIED = "consent_denied"
+    DEDUPLICATED = "deduplicated"
 
 
 class RejectReason(StrEnum):

@@ -18,6 +18,7 @@ from core.config import (
 )
 from core.errors import ConfigError
 from core.js.regex import SLASHED, js_to_python, looks_like_regex, nested_quantifier, read_entry
+from core.rules.consent import ConsentSettings, consent_readings
 
 # `{{ expr || default }}` templates and `env.X` references are always accepted by the schema
 TEMPLATE = r"(^\{\{.*\|\|(.*)\}\}$)|(^env[.].+)"
@@ -286,5 +287,6 @@ def validate_file(path: str, destination: str | None = None) -> dict[str, Any]:
         "errors": errors,
         "warnings": config_warnings(config, raw),
         "entries": entry_readings(config),
+        "consent": consent_readings(ConsentSettings.from_raw(raw)),
         "config": config.to_json(),
     }

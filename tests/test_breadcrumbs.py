@@ -10,10 +10,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core.event.breadcrumbs import (
+    CATEGORY_MASK,
     COMPACT,
     DROPPED_TEXT,
     NAVIGATION,
     NO_TEXT,
+    TEXT_ID_MASK,
     TRACK,
     WIDE,
     TextTable,
@@ -84,12 +86,12 @@ def reference(ring: bytes | bytearray, head: int, texts: TextTable) -> list[dict
     """The breadcrumbs as plain dicts, written the obvious way."""
     crumbs = []
     for time_us, word in records(ring, head):
-        text = texts.text(word & 0x7FFFFFFF)
+        text = texts.text(word & TEXT_ID_MASK)
         crumb: dict[str, Any] = {"level": "info"}
         if time_us is not None:
             moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=time_us)
             crumb["timestamp"] = moment.isoformat(timespec="microseconds")[:-6] + "Z"
-        if word & TRACK == NAVIGATION:
+        if word & CATEGORY_MASK == NAVIGATION:
             crumb.update(category="navigation", type="navigation")
             if text is not None:
                 crumb["data"] = {"to": text}

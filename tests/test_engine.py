@@ -239,9 +239,9 @@ def test_breadcrumb_limit_and_none() -> None:
 
 
 def test_max_age_and_older_than_30_days() -> None:
-    old = ev("track", A, 1, event="Error", properties={"message": "m"})
+    old = ev("track", A, 1, event="Error", properties={"message": "m1"})
     old["originalTimestamp"] = "2024-03-01T00:00:00Z"
-    recent = ev("track", A, 2, event="Error", properties={"message": "m"})
+    recent = ev("track", A, 2, event="Error", properties={"message": "m2"})
     decisions = run([old, recent])
     assert decisions[0].older_than_30_days
     assert not decisions[1].older_than_30_days
@@ -352,7 +352,7 @@ def test_breadcrumb_text_table_is_bounded_and_counted() -> None:
     events.append(ev("track", A, 9, event="Error", properties={"message": "m"}))
     for i, event in enumerate(events):
         decision = as_sent(engine.decide(Record("s", i + 1, event=event, type=event["type"])))
-    assert engine.texts.dropped == 2
+    assert engine.texts.dropped == 3  # two page URLs, then the error's sentry.event message
     sentry = decision.sentry_event
     assert sentry is not None
     crumbs = sentry["breadcrumbs"]["values"]
@@ -433,3 +433,190 @@ def test_the_text_table_is_bounded_by_size_too() -> None:
         engine.decide(Record("s", i + 1, event=event, type="track"))
     assert engine.texts.dropped == 1
     assert engine.texts.size == 60
+
+
+# --- consent, Dedupe, normalize and the sentry.event breadcrumb (SPEC §5.2, §6, §6.4) ---
+
+CONSENT_CONFIG = {
+    "consentManagement": {
+        "web": [{"provider": "oneTrust", "consents": [{"consent": "C0004"}]}],
+    }
+}
+
+
+def consented(page: str, allowed: list[str], denied: list[str]) -> dict[str, Any]:
+    """A context with a OneTrust consent state and a page load id."""
+    return {
+        "page": {"url": "https://app.example.com/"},
+        "autoTrack": {"page": {"pageViewId": page}},
+        "consentManagement": {
+            "provider": "oneTrust",
+            "allowedConsentIds": allowed,
+            "deniedConsentIds": denied,
+            "resolutionStrategy": "and",
+        },
+    }
+
+
+def test_a_denied_page_load_updates_nothing_and_names_provider_and_consent() -> None:
+    denied = consented("pv-1", ["C0001"], ["C0004"])
+    events = [
+        ev("identify", A, 1, userId="u1", context={**denied, "traits": {"email": "a@x.org"}}),
+        ev("page", A, 2, context=denied, properties={"url": "https://app.example.com/a"}),
+        ev("track", A, 3, event="Error", context=denied, properties={"message": "m1"}),
+        ev("track", A, 4, event="Error", properties={"message": "m2"}),  # no consent manager
+    ]
+    decisions = run(events, CONSENT_CONFIG, identify_events=IdentifyMode.NONE)
+    outcomes = [d.outcome for d in decisions]
+    assert outcomes == [Outcome.CONSENT_DENIED] * 3 + [Outcome.WOULD_SEND]
+    assert decisions[0].detail == "oneTrust: 'C0004' not granted (consentManagement, and)"
+    sentry = decisions[3].sentry_event
+    assert sentry is not None
+    assert "user" not in sentry
+    assert "breadcrumbs" not in sentry
+
+
+def test_one_page_load_shares_the_decision_made_on_its_first_event() -> None:
+    granted = consented("pv-1", ["C0001", "C0004"], ["C0002"])
+    revoked_later = consented("pv-1", ["C0001"], ["C0002", "C0004"])  # consent() mid-page
+    next_page = consented("pv-2", ["C0001"], ["C0002", "C0004"])
+    events = [
+        ev("track", A, 1, event="Error", context=granted, properties={"message": "m1"}),
+        ev("track", A, 2, event="Error", context=revoked_later, properties={"message": "m2"}),
+        ev("track", A, 3, event="Error", context=next_page, properties={"message": "m3"}),
+        ev("track", A, 4, event="Error", context=granted, properties={"message": "m4"}),
+    ]
+    outcomes = [d.outcome for d in run(events, CONSENT_CONFIG)]
+    assert outcomes == [
+        Outcome.WOULD_SEND,
+        Outcome.WOULD_SEND,  # the page loaded Sentry: later consent changes do not unload it
+        Outcome.CONSENT_DENIED,
+        Outcome.WOULD_SEND,  # pv-1 again (another tab): still its first decision
+    ]
+
+
+def test_without_a_page_view_id_each_event_is_decided_alone() -> None:
+    granted = consented("", ["C0004"], ["C0002"])
+    revoked = consented("", ["C0001"], ["C0004"])
+    events = [
+        ev("track", A, 1, event="Error", context=granted, properties={"message": "m1"}),
+        ev("track", A, 2, event="Error", context=revoked, properties={"message": "m2"}),
+    ]
+    outcomes = [d.outcome for d in run(events, CONSENT_CONFIG)]
+    assert outcomes == [Outcome.WOULD_SEND, Outcome.CONSENT_DENIED]
+
+
+def test_consent_comes_before_the_integrations_object() -> None:
+    event = ev(
+        "track",
+        A,
+        1,
+        event="Error",
+        context=consented("pv", [], ["C0004"]),
+        integrations={"Sentry": False},
+    )
+    assert run([event], CONSENT_CONFIG)[0].outcome is Outcome.CONSENT_DENIED
+    assert run([event])[0].outcome is Outcome.DESTINATION_DISABLED
+
+
+def test_dedupe_drops_a_repeat_in_a_row_per_visitor_and_keeps_the_rest() -> None:
+    def err(anon: str, n: int, message: str) -> dict[str, Any]:
+        return ev("track", anon, n, event="Error", properties={"error": message, "stack": STACK})
+
+    events = [
+        err(A, 1, "x is undefined"),
+        err(A, 2, "x is undefined"),  # the same error again: Dedupe drops it
+        err(B, 3, "x is undefined"),  # another visitor's scope
+        err(A, 4, "y is undefined"),
+        err(A, 5, "x is undefined"),  # not in a row
+    ]
+    decisions = run(events)
+    assert [d.outcome for d in decisions] == [
+        Outcome.WOULD_SEND,
+        Outcome.DEDUPLICATED,
+        Outcome.WOULD_SEND,
+        Outcome.WOULD_SEND,
+        Outcome.WOULD_SEND,
+    ]
+    # the dropped event left no sentry.event breadcrumb: the next error shows one, for event 1
+    crumbs = decisions[3].sentry_event["breadcrumbs"]["values"]  # type: ignore[index]
+    assert [c["category"] for c in crumbs] == ["sentry.event"]
+    assert crumbs[0]["event_id"] == decisions[0].sentry_event["event_id"]  # type: ignore[index]
+
+
+def test_filtered_errors_do_not_count_as_the_previous_error() -> None:
+    events = [
+        ev("track", A, 1, event="Error", properties={"message": "boom"}),
+        ev("track", A, 2, event="Error", properties={"message": "Script error."}),
+        ev("track", A, 3, event="Error", properties={"message": "boom"}),
+    ]
+    outcomes = [d.outcome for d in run(events)]
+    assert outcomes == [Outcome.WOULD_SEND, Outcome.IGNORED_ERROR, Outcome.DEDUPLICATED]
+
+
+def test_each_error_sent_becomes_a_sentry_event_breadcrumb_of_its_visitor() -> None:
+    events = [
+        ev("page", A, 1, properties={"url": "https://app.example.com/"}),
+        ev("track", A, 2, event="Error", properties={"error": "x is undefined", "stack": STACK}),
+        ev("track", A, 3, event="Error", properties={"message": "boom", "level": "warning"}),
+        ev("track", A, 4, event="Error", properties={"message": "bang"}),
+    ]
+    decisions = run(events)
+    first, second = decisions[1].sentry_event, decisions[2].sentry_event
+    assert first is not None
+    assert second is not None
+    crumbs = decisions[3].sentry_event["breadcrumbs"]["values"]  # type: ignore[index]
+    assert crumbs[1:] == [
+        {
+            "level": "error",
+            "timestamp": "2024-05-01T10:00:02.000000Z",
+            "category": "sentry.event",
+            "event_id": first["event_id"],
+            "message": "Error: x is undefined",
+        },
+        {
+            "level": "warning",
+            "timestamp": "2024-05-01T10:00:03.000000Z",
+            "category": "sentry.event",
+            "event_id": second["event_id"],
+            "message": "boom",
+        },
+    ]
+
+
+def test_sentry_event_breadcrumbs_keep_their_ids_as_the_ring_turns() -> None:
+    events = [
+        ev("track", A, n, event="Error", properties={"message": f"m{n}"}) for n in range(1, 9)
+    ]
+    events.insert(4, ev("page", A, 50, properties={"url": "https://app.example.com/x"}))
+    decisions = run(events, breadcrumbs=3)
+    sent = [d.sentry_event for d in decisions if d.outcome is Outcome.WOULD_SEND]
+    ids = {s["message"]: s["event_id"] for s in sent if s is not None}
+    last = sent[-1]
+    assert last is not None
+    crumbs = last["breadcrumbs"]["values"]
+    assert [(c.get("message"), c.get("event_id")) for c in crumbs] == [
+        ("m5", ids["m5"]),
+        ("m6", ids["m6"]),
+        ("m7", ids["m7"]),
+    ]
+
+
+def test_a_deep_trait_arrives_as_object_and_array_markers() -> None:
+    traits = {"email": "a@x.org", "address": {"geo": {"point": {"lat": 1}}, "lines": [["a"]]}}
+    events = [
+        ev("identify", A, 1, userId="u1", context={"traits": traits}),
+        ev("track", A, 2, event="Error", properties={"message": "m"}, messageId={"a": {"b": 1}}),
+    ]
+    decisions = run(events)
+    expected_user = {
+        "id": "u1",
+        "email": "a@x.org",
+        "address": {"geo": {"point": "[Object]"}, "lines": ["[Array]"]},
+    }
+    identify, error = (d.sentry_event for d in decisions)
+    assert identify is not None
+    assert error is not None
+    assert identify["user"] == expected_user
+    assert error["user"] == expected_user
+    assert error["extra"]["rudderstack"]["messageId"] == {"a": "[Object]"}

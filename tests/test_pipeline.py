@@ -77,7 +77,7 @@ def test_limit(write_dump: Callable[..., Path]) -> None:
 
 
 def test_duplicate_events_are_sent_once(write_dump: Callable[..., Path]) -> None:
-    path = write_dump([error(1), error(1), error(2)])
+    path = write_dump([error(1), error(4), error(1)])  # one visitor; not in a row: no Dedupe
     report = replay([str(path)])
     assert report.outcomes == {"would_send": 2, "already_sent": 1}
 

@@ -7,6 +7,11 @@ repeat, so they are interned once in a table shared by all visitors. The table i
 count (TEXT_LIMIT) and by size (TEXT_BUDGET characters): a text that does not fit is not kept
 (the breadcrumb keeps its time and category) and the report counts it.
 
+The browser's Breadcrumbs integration also records each error event it sends (`sentry.event`):
+such a record's word holds its level too (LEVEL_SHIFT), and its 16-byte event id is kept beside
+the ring, in a bytes object of the visitor's event ids, oldest first (`ids`): a record that
+leaves the ring takes its id with it.
+
 Times are exact integers of microseconds since the epoch (None: the event had none). A ring is
 *compact* while every time is a whole millisecond within ±24 days of the visitor's first one, as
 browser SDK timestamps are: a 9-byte header (format, that first time in ms) and 8-byte records
@@ -19,11 +24,19 @@ breadcrumb in the usual case: never O(events).
 
 import struct
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import orjson
 
-NAVIGATION, TRACK = 0, 1 << 31  # the category bit, or-ed with the text id
-TEXT_ID_MASK = (1 << 31) - 1
+from core.js.value import UNDEFINED, is_truthy, js_get, js_string
+
+# A word: the category in the top 2 bits, a sentry.event's level in the next 3, then the text id.
+NAVIGATION, TRACK, SENTRY_EVENT = 0, 1 << 30, 2 << 30
+CATEGORY_MASK = 3 << 30
+LEVEL_SHIFT = 27
+LEVELS = ("fatal", "error", "warning", "info", "debug")  # @sentry/browser 6.13.1 Severity
+TEXT_ID_MASK = (1 << LEVEL_SHIFT) - 1
+ID_SIZE = 16  # an event id's bytes
 NO_TEXT = TEXT_ID_MASK
 DROPPED_TEXT = TEXT_ID_MASK - 1
 TEXT_LIMIT = 1_000_000  # far below DROPPED_TEXT
@@ -101,6 +114,17 @@ def new_ring(time_us: int | None, word: int) -> Ring:
     return bytes((WIDE,)) + _wide_record(time_us, word)
 
 
+def evicted_word(ring: Ring, head: int, limit: int) -> int | None:
+    """The word of the record the next `append` overwrites (None while the ring is not full)."""
+    header, size = (
+        (COMPACT_HEADER.size, COMPACT_RECORD.size) if ring[0] == COMPACT else (1, WIDE_RECORD.size)
+    )
+    if len(ring) < header + limit * size:
+        return None
+    word: int = struct.unpack_from("<I", ring, header + head * size + size - 4)[0]
+    return word
+
+
 def append(ring: Ring, head: int, limit: int, time_us: int | None, word: int) -> tuple[Ring, int]:
     """Add a breadcrumb to a ring of at most `limit`; returns the ring and its new head (the
     oldest record). A ring grows as exact-size bytes, and is overwritten in place once full."""
@@ -167,19 +191,49 @@ def iso_z(time_us: int) -> bytes:
     return b"%s%02d:%02d:%02d.%06dZ" % (prefix, hours, minutes, seconds, micro)
 
 
-def breadcrumbs_json(ring: Ring, head: int, texts: TextTable) -> bytes:
+def breadcrumbs_json(ring: Ring, head: int, texts: TextTable, ids: bytes = b"") -> bytes:
     """The Sentry breadcrumbs, oldest first, as a JSON array: for each, `level`, `timestamp`
     (when known), `category` and `type`, then `data.to` (navigation) or `message` (track)
-    when its text was kept."""
+    when its text was kept; a sentry.event has `event_id` (from `ids`) and `message`."""
     parts = []
+    next_id = 0
     for time_us, word in records(ring, head):
         text = texts.text(word & TEXT_ID_MASK)
         stamp = b'"timestamp":"%s",' % iso_z(time_us) if time_us is not None else b""
-        if word & TRACK == NAVIGATION:
+        category = word & CATEGORY_MASK
+        level = b"info"
+        if category == NAVIGATION:
             kind = b'"category":"navigation","type":"navigation"'
             tail = b',"data":{"to":%s}' % orjson.dumps(text) if text is not None else b""
-        else:
+        elif category == TRACK:
             kind = b'"category":"rudderstack.track","type":"default"'
             tail = b',"message":%s' % orjson.dumps(text) if text is not None else b""
-        parts.append(b'{"level":"info",%s%s%s}' % (stamp, kind, tail))
+        else:
+            level = LEVELS[(word >> LEVEL_SHIFT) & 7].encode()
+            event_id = ids[next_id : next_id + ID_SIZE].hex().encode()
+            next_id += ID_SIZE
+            kind = b'"category":"sentry.event","event_id":"%s"' % event_id
+            tail = b',"message":%s' % orjson.dumps(text) if text is not None else b""
+        parts.append(b'{"level":"%s",%s%s%s}' % (level, stamp, kind, tail))
     return b"[%s]" % b",".join(parts)
+
+
+def event_description(event: dict[str, Any]) -> str:
+    """@sentry/utils 6.13.1 getEventDescription: the message of a sentry.event breadcrumb
+    ("Type: value" of the first exception, else the message, else the event id)."""
+    message = event.get("message")
+    if is_truthy(message):
+        return js_string(message)
+    exception = event.get("exception")
+    values = js_get(exception, "values") if is_truthy(exception) else UNDEFINED
+    first = values[0] if isinstance(values, list) and values else UNDEFINED
+    if is_truthy(first):
+        kind, value = js_get(first, "type"), js_get(first, "value")
+        if is_truthy(kind) and is_truthy(value):
+            return f"{js_string(kind)}: {js_string(value)}"
+        for candidate in (kind, value, event.get("event_id")):
+            if is_truthy(candidate):
+                return js_string(candidate)
+        return "<unknown>"
+    event_id = event.get("event_id")
+    return js_string(event_id) if is_truthy(event_id) else "<unknown>"

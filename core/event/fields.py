@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from core import __version__
+from core.event.normalize import normalize
 from core.event.timestamps import format_timestamp
 from core.js.value import UNDEFINED, get_value, js_string
 
@@ -104,6 +105,8 @@ def common_fields(
         sentry["request"] = request
     extra = {k: event[k] for k in RUDDERSTACK_EXTRA_KEYS if event.get(k) is not None}
     extra["source"] = source
+    if any(v.__class__ is dict or v.__class__ is list for v in extra.values()):
+        extra = normalize({"rudderstack": extra})["rudderstack"]  # as the browser sends it
     sentry["extra"] = {"rudderstack": extra}
     sentry["sdk"] = SDK_INFO
     return sentry

@@ -1,8 +1,9 @@
 """The filter engine: one decision per event record, shared by replay, dry-run and validate.
 
-Order per event (SPEC §6): integrations object → client-side event filtering → type handling →
-inbound filters (errors) → includePaths → --max-age. The engine keeps what the browser's Sentry
-scope would hold per visitor (the current user and the last N breadcrumbs); it does no I/O.
+Order per event (SPEC §6): consent → integrations object → client-side event filtering → type
+handling → inbound filters and Dedupe (errors) → includePaths → --max-age. The engine keeps what
+the browser's Sentry scope would hold per visitor (the current user, the last N breadcrumbs and
+what Dedupe compares of the last error); it does no I/O.
 """
 
 from contextlib import AbstractContextManager, nullcontext
@@ -19,11 +20,18 @@ from core.config import (
     compile_patterns,
 )
 from core.event.breadcrumbs import (
+    CATEGORY_MASK,
+    ID_SIZE,
+    LEVEL_SHIFT,
+    LEVELS,
     NAVIGATION,
+    SENTRY_EVENT,
     TRACK,
     TextTable,
     append,
     breadcrumbs_json,
+    event_description,
+    evicted_word,
     micros,
     new_ring,
 )
@@ -35,10 +43,13 @@ from core.event.error import (
 )
 from core.event.fields import IDENTIFY_FINGERPRINT, common_fields, navigation_target, release_for
 from core.event.ids import event_id
+from core.event.normalize import is_shallow, normalize
 from core.event.timestamps import event_time
 from core.input.records import Record
 from core.outcome import Outcome
 from core.rules.budget import BudgetExceededError
+from core.rules.consent import ConsentSettings, Verdict, consent_verdict, page_view_id
+from core.rules.dedupe import dedupe_keys, is_duplicate
 from core.rules.eventfilter import (
     Semantics,
     destination_enabled,
@@ -51,6 +62,7 @@ from core.rules.inbound import InboundFilters, inbound_decision
 from core.rules.visitors import SENT_IS_CURRENT, Visitor, digest, is_last_sent, visitor_key
 
 SENTRY_RETIMESTAMP_AGE = timedelta(days=30)  # Relay max_secs_in_past (reference peers §4.1)
+PAGES_PER_VISITOR = 8  # page loads whose consent decision a visitor remembers (tabs interleave)
 
 
 class IdentifyMode(StrEnum):
@@ -139,11 +151,17 @@ class Engine:
         self.semantics = options.semantics
         self.filtering = filtering_active(config.event_filtering_option)
         self.crumb_limit = options.breadcrumbs
+        self.consent = ConsentSettings.from_raw(config.consent)
+        self.consent_active = self.consent.can_deny(self.semantics)
 
     def decide(self, record: Record) -> Decision:
         """The decision for one event record (never a rejected one)."""
         event = record.event
         assert event is not None
+        if self.consent_active:
+            verdict = self._consent(event)
+            if not verdict.consented:
+                return self._decision(Outcome.CONSENT_DENIED, verdict.detail)
         if not (fast_enabled(event, self.semantics)):
             enabled, why = destination_enabled(event, self.semantics)
             if not enabled:
@@ -177,6 +195,24 @@ class Engine:
             return self._identify(record, event)
         return self._decision(Outcome.NO_OP, f"{kind} does nothing for Sentry")
 
+    def _consent(self, event: dict[str, Any]) -> Verdict:
+        """The consent decision of the event's page load: made on its first event, as the SDK
+        decides once when it loads destinations; an event with no pageViewId is its own page."""
+        page = page_view_id(event)
+        if page is None:
+            return consent_verdict(event, self.consent, self.semantics)
+        visitor = self._visitor(event)
+        pages = visitor.pages
+        if pages is None:
+            pages = visitor.pages = {}
+        verdict: Verdict | None = pages.get(page)
+        if verdict is None:
+            verdict = consent_verdict(event, self.consent, self.semantics)
+            if len(pages) >= PAGES_PER_VISITOR:
+                del pages[next(iter(pages))]
+            pages[page] = verdict
+        return verdict
+
     def _decision(self, outcome: Outcome, detail: str) -> Decision:
         return Decision(outcome, detail) if self.explain else _PLAIN[outcome]
 
@@ -193,7 +229,11 @@ class Engine:
             visitor = index[key] = Visitor()
         return visitor
 
-    def _crumb(self, event: dict[str, Any], category: int, text: str | None) -> None:
+    def _crumb(
+        self, event: dict[str, Any], category: int, text: str | None, event_hex: str = ""
+    ) -> None:
+        """Add a breadcrumb to the event's visitor (a sentry.event one carries its event id,
+        and its level in `category`)."""
         limit = self.crumb_limit
         if limit <= 0:
             return
@@ -202,9 +242,14 @@ class Engine:
         if visitor.crumbs is None:
             visitor.crumbs = new_ring(crumb_time(event), word)
         else:
+            gone = evicted_word(visitor.crumbs, visitor.head, limit)
+            if gone is not None and gone & CATEGORY_MASK == SENTRY_EVENT:
+                visitor.event_ids = visitor.event_ids[ID_SIZE:]
             visitor.crumbs, visitor.head = append(
                 visitor.crumbs, visitor.head, limit, crumb_time(event), word
             )
+        if event_hex:
+            visitor.event_ids += bytes.fromhex(event_hex)
 
     def _identify(self, record: Record, event: dict[str, Any]) -> Decision:
         try:
@@ -213,6 +258,8 @@ class Engine:
             return self._decision(Outcome.IDENTIFY_NO_CONTEXT, "context is missing or null")
         if user is None:
             return self._decision(Outcome.IDENTIFY_DROPPED, "no userId, email, name or ip_address")
+        if not is_shallow(user):
+            user = normalize(user)  # as the browser sends it (normalizeDepth 3)
         visitor = self._visitor(event)
         # canonical (sorted) JSON: compact to keep, and what "the user changed" compares.
         # orjson's result holds a 4 KiB allocation whatever its length: keep an exact copy.
@@ -257,16 +304,24 @@ class Engine:
                 apply_include_paths(payload, self.include_paths)
         if dropped is not None:
             return self._decision(dropped, why)
+        visitor = self._visitor(event)
+        keys = dedupe_keys(payload)
+        if is_duplicate(keys, visitor.last_error):
+            return self._decision(Outcome.DEDUPLICATED, "same as this visitor's previous error")
+        visitor.last_error = keys
         tags = {**payload.pop("tags", {}), "rudderstack.type": "track"}
         sentry, timestamp = self._common(record, event, "error", tags)
         sentry.update(payload)
-        visitor = self._visitor(event)
         # both are kept as JSON already: spliced into the payload as they are
         if visitor.user is not None:
             sentry["user"] = orjson.Fragment(visitor.user)
         if visitor.crumbs:
-            values = breadcrumbs_json(visitor.crumbs, visitor.head, self.texts)
+            values = breadcrumbs_json(visitor.crumbs, visitor.head, self.texts, visitor.event_ids)
             sentry["breadcrumbs"] = {"values": orjson.Fragment(values)}
+        # the browser's Breadcrumbs integration records the event it sends (in the scope, so
+        # the visitor's next events carry it); --max-age is the tool's and does not undo that
+        level = LEVELS.index(sentry["level"]) << LEVEL_SHIFT
+        self._crumb(event, SENTRY_EVENT | level, event_description(sentry), sentry["event_id"])
         detail = _describe_error(sentry) if self.explain else ""
         return self._sendable(sentry, timestamp, "error", detail)
 

@@ -10,17 +10,21 @@ SENT_IS_CURRENT = b""  # Visitor.sent: the last user sent is exactly the current
 
 class Visitor:
     """What the browser's Sentry scope holds for one visitor, compactly: the user as its JSON
-    bytes, breadcrumbs as a ring of 8- or 12-byte records (core/event/breadcrumbs.py), and
-    which user was last sent: None (none yet), SENT_IS_CURRENT (the usual case: no copy kept),
-    or the 16-byte digest of that user's JSON once a later user was kept without being sent."""
+    bytes, breadcrumbs as a ring of 8- or 12-byte records (core/event/breadcrumbs.py), what
+    Dedupe compares of the last error (two digests), and which user was last sent: None (none
+    yet), SENT_IS_CURRENT (the usual case: no copy kept), or the 16-byte digest of that user's
+    JSON once a later user was kept without being sent."""
 
-    __slots__ = ("crumbs", "head", "sent", "user")
+    __slots__ = ("crumbs", "event_ids", "head", "last_error", "pages", "sent", "user")
 
     def __init__(self) -> None:
         self.user: bytes | None = None
         self.sent: bytes | None = None
         self.crumbs: Ring | None = None
         self.head = 0
+        self.event_ids = b""  # of the sentry.event breadcrumbs in the ring, oldest first
+        self.last_error: tuple[bytes | None, bytes | None] | None = None  # rules/dedupe keys
+        self.pages: dict[str, Any] | None = None  # consent decided per page load (rules/engine)
 
 
 def visitor_key(event: dict[str, Any]) -> tuple[bool, str]:

@@ -149,3 +149,60 @@ def test_a_real_quota_429_is_waited_on_and_nothing_is_counted_sent(tmp_path: Pat
         assert len(failures.read_text().splitlines()) == 3
     finally:
         server.stop()
+
+
+def test_consent_dedupe_normalize_and_sentry_event_breadcrumbs_in_bugsink(
+    bugsink: Bugsink, tmp_path: Path
+) -> None:
+    def event(kind: str, anon: str, n: int, **fields: Any) -> dict[str, Any]:
+        return {
+            "type": kind,
+            "anonymousId": anon,
+            "messageId": f"consent-{anon}-{n}",
+            "originalTimestamp": f"2024-05-01T10:00:{n:02d}.000Z",
+            **fields,
+        }
+
+    def context(allowed: list[str], denied: list[str]) -> dict[str, Any]:
+        manager = {"provider": "oneTrust", "allowedConsentIds": allowed, "deniedConsentIds": denied}
+        return {"consentManagement": manager, "autoTrack": {"page": {"pageViewId": f"pv-{denied}"}}}
+
+    denied, granted = context(["C0001"], ["C0004"]), context(["C0001", "C0004"], [])
+    deep = {"email": "b@example.org", "address": {"geo": {"point": {"lat": 59.9}}}}
+    records = [
+        event("identify", "a", 1, userId="u-denied", context={**denied, "traits": {"x": 1}}),
+        event("track", "a", 2, event="Error", context=denied, properties={"message": "denied"}),
+        event("identify", "b", 3, userId="u-deep", context={**granted, "traits": deep}),
+        event("track", "b", 4, event="Error", context=granted, properties={"message": "first"}),
+        event("track", "b", 5, event="Error", context=granted, properties={"message": "first"}),
+        event("track", "b", 6, event="Error", context=granted, properties={"message": "second"}),
+    ]
+    dump = tmp_path / "consent.ndjson"
+    dump.write_text("".join(json.dumps(r) + "\n" for r in records))
+    config = tmp_path / "config.json"
+    consents = [{"provider": "oneTrust", "consents": [{"consent": "C0004"}]}]
+    config.write_text(json.dumps({"consentManagement": {"web": consents}}))
+    before = bugsink.stored_count()
+    code, report, err = cli(
+        str(dump),
+        "-c",
+        str(config),
+        "--no-state",
+        "--output",
+        str(tmp_path / "sent.jsonl"),
+        dsn=bugsink.dsn,
+    )
+    assert code == 0, err
+    assert report["outcomes"] == {"consent_denied": 2, "sent": 3, "deduplicated": 1}
+    sent = [json.loads(line) for line in (tmp_path / "sent.jsonl").read_text().splitlines()]
+    assert bugsink.stored_count() == before + 3  # nothing of the visitor who denied consent
+    stored = {e["message"]: bugsink.event(e["event_id"]) for e in sent}
+    assert all(s is not None and s["user"]["id"] == "u-deep" for s in stored.values())
+    first, second = stored["first"], stored["second"]
+    assert first is not None
+    assert second is not None
+    assert second["user"]["address"] == {"geo": {"point": "[Object]"}}
+    crumbs = second["breadcrumbs"]["values"]
+    assert [(c["category"], c.get("event_id"), c.get("message")) for c in crumbs] == [
+        ("sentry.event", first["event_id"], "first")
+    ]
