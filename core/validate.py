@@ -17,7 +17,14 @@ from core.config import (
     unweb,
 )
 from core.errors import ConfigError
-from core.js.regex import SLASHED, js_to_python, looks_like_regex, nested_quantifier, read_entry
+from core.js.regex import (
+    SLASHED,
+    js_to_python,
+    js_units,
+    looks_like_regex,
+    nested_quantifier,
+    read_entry,
+)
 from core.rules.consent import ConsentSettings, consent_readings
 
 # `{{ expr || default }}` templates and `env.X` references are always accepted by the schema
@@ -61,7 +68,7 @@ def _matches(pattern: str, value: str) -> bool:
     compiled = _COMPILED.get(pattern)
     if compiled is None:
         compiled = _COMPILED[pattern] = re.compile(js_to_python(pattern))
-    return compiled.search(value) is not None
+    return compiled.search(js_units(value)) is not None
 
 
 def schema_errors(raw: dict[str, Any]) -> list[str]:

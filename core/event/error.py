@@ -4,6 +4,7 @@ import re
 from typing import Any
 
 from core.event.fields import first_text, get_field, page_url
+from core.js.regex import js_units
 from core.js.tracekit import parse_stack
 from core.js.value import as_line_number, js_string, js_trim, truncate
 
@@ -194,5 +195,5 @@ def apply_include_paths(
             if isinstance(frame, dict):
                 filename = frame.get("filename")
                 frame["in_app"] = isinstance(filename, str) and any(
-                    p.search(filename) is not None for p in include_paths
+                    p.search(js_units(filename)) is not None for p in include_paths
                 )
