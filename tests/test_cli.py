@@ -248,3 +248,31 @@ def test_progress_off_a_terminal_is_a_plain_line_every_ten_seconds() -> None:
     lines = buffer.getvalue().splitlines()
     assert len(lines) == 2
     assert lines[0].startswith("rudder-sentry: progress: 500 records (50/s)  sent 5")
+
+
+def test_consent_and_dedupe_through_the_entry_point(tmp_path: Path) -> None:
+    manager = {"provider": "ketch", "allowedConsentIds": ["p1"], "deniedConsentIds": ["p2"]}
+    lines = [
+        {"type": "track", "event": "Error", "anonymousId": "a", "messageId": f"m{n}",
+         "properties": {"message": "boom"}, "context": context}
+        for n, context in enumerate([{"consentManagement": manager}, {}, {}])
+    ]  # fmt: skip
+    dump = tmp_path / "dump.ndjson"
+    dump.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"ketchConsentPurposes": [{"purpose": "p2"}]}))
+    code, out, err = invoke(
+        "replay", str(dump), "-c", str(config), "--dry-run", "--explain", "--report", "json"
+    )
+    assert code == 0
+    assert json.loads(out)["outcomes"] == {"consent_denied": 1, "would_send": 1, "deduplicated": 1}
+    explained = [line.split("\t") for line in err.splitlines() if "\t" in line]
+    assert [row[3:] for row in explained] == [
+        ["consent_denied", "ketch: none of ['p2'] granted (ketchConsentPurposes, or)"],
+        ["would_send", explained[1][4]],
+        ["deduplicated", "same as this visitor's previous error"],
+    ]
+    code, out, _ = invoke("validate", str(config), "--report", "json")
+    assert json.loads(out)["consent"] == [
+        "ketchConsentPurposes: with Ketch, Sentry loads when any of ['p2'] granted (v3 and v1.1)"
+    ]
