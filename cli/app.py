@@ -20,12 +20,14 @@ from core import __version__
 from core.config import Overrides
 from core.delivery.options import DEFAULT_WORKERS, GIVE_UP_AFTER, DeliveryOptions
 from core.errors import ExitCode, UsageError
+from core.fanout import Jobs
 from core.input.layouts import Window, parse_bound
 from core.input.paths import STDIN
 from core.pipeline import ReplayIO
 from core.rules.engine import EngineOptions, IdentifyMode
 from core.rules.eventfilter import Semantics
 from core.run import ReplayOptions, run_replay
+from core.shard import Shard
 from core.validate import validate_file
 
 app = typer.Typer(
@@ -69,6 +71,16 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+def _shard(text: str | None) -> Shard:
+    """--shard K/N (the whole replay when absent)."""
+    if text is None:
+        return Shard()
+    try:
+        return Shard.parse(text)
+    except ValueError as exc:
+        raise UsageError(f"--shard: {exc}") from None
 
 
 def _window(since: str | None, until: str | None) -> Window | None:
@@ -198,6 +210,20 @@ def replay(
             "system store, certifi."
         ),
     ] = None,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Decide in N processes, each owning a shard of the visitors (exact)."
+        ),
+    ] = 1,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            metavar="K/N",
+            help="Take only the visitors of shard K of N (0-based): N copies, on N machines, "
+            "split one replay exactly.",
+        ),
+    ] = None,
     give_up_after: Annotated[
         float,
         typer.Option(
@@ -274,15 +300,17 @@ def replay(
             limit=limit,
             strict=strict,
             window=_window(since, until),
+            shard=_shard(shard),
         )
         show_progress = stderr.is_terminal and not explain if progress is None else progress
         io = ReplayIO(stdin=sys.stdin.buffer, notice=warn_to(stderr))
         wanted = {"--output": output, "--rejects": rejects, "--failures": failures}
         with opened_sinks(wanted, explain, stdout_bin, sys.stderr.buffer) as sinks:
             io.output, io.rejects, io.failures, io.explain = sinks
+            runner = Jobs(options, jobs, io) if jobs > 1 else None  # forked before any thread
             with progress_display(stderr, show_progress) as io.progress, _stop_on_signals(io.stop):
                 try:
-                    result = run_replay(options, io)
+                    result = runner.collect(io) if runner else run_replay(options, io)
                 except KeyboardInterrupt:
                     stderr.print("rudder-sentry: aborted", highlight=False)
                     raise typer.Exit(int(ExitCode.INTERRUPTED)) from None

@@ -23,6 +23,7 @@ from core.outcome import FailKind, Failure, Outcome, RejectReason
 from core.report import Report
 from core.rules.budget import BudgetExceededError
 from core.rules.engine import Engine
+from core.shard import Shard
 from core.sinks import Sink
 from core.state import Ledger
 
@@ -74,8 +75,10 @@ class Pipeline:
         limit: int | None = None,
         strict: bool = False,
         window: Window | None = None,
+        shard: Shard | None = None,
     ) -> None:
         self.io = io
+        self.shard = shard
         self.strict = strict
         self.window = window if window is not None and not window.is_open else None
         self.engine = engine
@@ -120,11 +123,12 @@ class Pipeline:
                 with open(path, "rb") as stream:
                     self._read_stream(stream, source)
         except OSError as exc:
-            record = Record(source, 0, reason=RejectReason.TRUNCATED_INPUT, detail=str(exc))
-            self.handle(record)
+            if self.shard is None or self.shard.index == 0:  # shard 0 counts what has no visitor
+                record = Record(source, 0, reason=RejectReason.TRUNCATED_INPUT, detail=str(exc))
+                self.handle(record)
 
     def _read_stream(self, stream: BinaryIO, source: str) -> None:
-        reader = DumpReader(open_dump(stream), source, self.stop_requested)
+        reader = DumpReader(open_dump(stream), source, self.stop_requested, self.shard)
         try:
             for record in reader:
                 self.handle(record)

@@ -16,6 +16,7 @@ class Report:
     """Counts for one run; `outcomes` sums to `records`."""
 
     dry_run: bool
+    shard: str = ""  # "K/N" when this run decided one shard of the visitors (SPEC §10)
     files: int = 0
     files_outside_window: int = 0  # archive files --since/--until left unopened
     lines: int = 0
@@ -82,6 +83,7 @@ class Report:
         """The report object printed by `--report json`."""
         return {
             "dry_run": self.dry_run,
+            "shard": self.shard,
             "files": self.files,
             "files_outside_window": self.files_outside_window,
             "lines": self.lines,
@@ -105,3 +107,51 @@ class Report:
             "notes": self.notes,
             "destination": self.destination,
         }
+
+
+_COUNTERS = ("outcomes", "by_type", "rejected", "failed")
+_SUMS = ("records", "older_than_30_days", "visitors", "retries", "breadcrumb_texts_not_kept")
+# every shard reads all the input: these are the same in each, so the merge keeps the largest
+_SHARED = ("files", "files_outside_window", "lines")
+
+
+def report_from_json(document: dict[str, Any]) -> Report:
+    """A Report from the object `--report json` printed (the computed fields are dropped)."""
+    report = Report(dry_run=bool(document.get("dry_run")), shard=str(document.get("shard", "")))
+    for name in (*_SUMS, *_SHARED):
+        setattr(report, name, int(document.get(name, 0)))
+    for name in _COUNTERS:
+        getattr(report, name).update(document.get(name, {}))
+    report.duration_s = float(document.get("duration_s", 0.0))
+    report.interrupted = bool(document.get("interrupted"))
+    for name in ("stopped", "output_error", "refused"):
+        setattr(report, name, str(document.get(name, "")))
+    report.failures = list(document.get("failures", []))
+    report.warnings = list(document.get("warnings", []))
+    report.notes = list(document.get("notes", []))
+    report.destination = dict(document.get("destination", {}))
+    return report
+
+
+def merge_reports(reports: list[Report]) -> Report:
+    """One report for the shards of one replay (SPEC §10): counts add up, what every shard
+    read is counted once, the duration is the longest, the first reason to stop stands."""
+    merged = Report(dry_run=any(r.dry_run for r in reports))
+    for report in reports:
+        for name in _SUMS:
+            setattr(merged, name, getattr(merged, name) + getattr(report, name))
+        for name in _SHARED:
+            setattr(merged, name, max(getattr(merged, name), getattr(report, name)))
+        for name in _COUNTERS:
+            getattr(merged, name).update(getattr(report, name))
+        merged.duration_s = max(merged.duration_s, report.duration_s)
+        merged.interrupted = merged.interrupted or report.interrupted
+        for name in ("stopped", "output_error", "refused"):
+            if not getattr(merged, name):
+                setattr(merged, name, getattr(report, name))
+        room = MAX_LISTED_FAILURES - len(merged.failures)
+        merged.failures.extend(report.failures[: max(room, 0)])
+        merged.warnings.extend(w for w in report.warnings if w not in merged.warnings)
+        merged.notes.extend(n for n in report.notes if n not in merged.notes)
+        merged.destination = merged.destination or report.destination
+    return merged

@@ -5,6 +5,8 @@ then wires the engine, the ledger, a sender (HTTP, or the dry-run's recording on
 outputs into the per-record loop of core/pipeline.py.
 """
 
+import contextlib
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +33,7 @@ from core.pipeline import Pipeline, ReplayIO
 from core.report import Report
 from core.rules.budget import DEFAULT_BUDGET, WorkBudget
 from core.rules.engine import Engine, EngineOptions
+from core.shard import Shard
 from core.sinks import clobber_problem
 from core.state import DEFAULT_STATE_PATH, Ledger
 
@@ -52,6 +55,7 @@ class ReplayOptions:
     strict: bool = False
     regex_budget: float = DEFAULT_BUDGET  # seconds of regex work per error event
     window: Window | None = None  # --since / --until
+    shard: Shard = field(default_factory=Shard)  # --shard K/N (and a job's part of it)
 
 
 SenderFactory = Callable[[str, DeliveryOptions, threading.Event, Clock], Sender]
@@ -82,8 +86,13 @@ def run_replay(
     paths = expansion.files
     config = load_effective_config(options)
     dry_run = options.dry_run or config.debug_mode
-    _check_outputs(paths, io, _state_path(options, dry_run))
-    report = Report(dry_run=dry_run)
+    _check_outputs(paths, io, [_state_path(options, dry_run)])
+    base = state_path_of(options, dry_run)
+    if base is not None and (options.state_path is None or options.shard.whole):
+        problem = state_family_problem(base, options.shard)
+        if problem is not None:
+            raise UsageError(problem)
+    report = Report(dry_run=dry_run, shard="" if options.shard.whole else str(options.shard))
     if config.debug_mode and not options.dry_run:
         report.notes.append("debugMode is on in the config: dry-run, nothing is sent")
     if not dry_run:
@@ -111,6 +120,7 @@ def run_replay(
             limit=options.limit,
             strict=options.strict,
             window=options.window,
+            shard=options.shard,
         )
         try:
             pipeline.read_all(paths)
@@ -154,8 +164,27 @@ def check_dsn(dsn: str) -> None:
         raise ConfigError(problem)
 
 
-def _state_path(options: ReplayOptions, dry_run: bool) -> Path | None:
-    """The state file this run reads (and, unless a dry-run, writes)."""
+def check_replay(
+    options: ReplayOptions, io: ReplayIO, states: list[Path | None] | None = None
+) -> bool:
+    """What run_replay checks before reading (paths, config, DSN, outputs, state files), for a
+    run that will be split into jobs (their `states`); whether it is a dry-run."""
+    paths = expand_paths(list(options.paths), options.window).files
+    config = load_effective_config(options)
+    dry_run = options.dry_run or config.debug_mode
+    _check_outputs(paths, io, states if states is not None else [_state_path(options, dry_run)])
+    if not dry_run:
+        check_dsn(config.dsn)
+    base = state_path_of(options, dry_run)
+    if base is not None and states is not None:
+        problem = state_family_problem(base, options.shard.job(0, len(states)))
+        if problem is not None:
+            raise UsageError(problem)
+    return dry_run
+
+
+def state_path_of(options: ReplayOptions, dry_run: bool) -> Path | None:
+    """The state file named by the options (--state, or the default for real sends)."""
     if not options.use_state:
         return None
     if options.state_path is not None:
@@ -163,16 +192,57 @@ def _state_path(options: ReplayOptions, dry_run: bool) -> Path | None:
     return None if dry_run else DEFAULT_STATE_PATH
 
 
+def shard_state_path(base: Path, shard: Shard) -> Path:
+    """A shard's own state file beside `base` (the whole replay's is `base` itself)."""
+    if shard.whole:
+        return base
+    return base.with_name(f"{base.name}.shard-{shard.index}-of-{shard.count}")
+
+
+def state_family_problem(base: Path, shard: Shard) -> str | None:
+    """Why state files beside `base` belong to a replay split another way (resuming with them
+    missing would send their events again), or None."""
+    pattern = re.compile(re.escape(base.name) + r"\.shard-\d+-of-(\d+)\Z")
+    counts: set[int] = set()
+    with contextlib.suppress(OSError):
+        for sibling in base.parent.iterdir():
+            found = pattern.match(sibling.name)
+            if found is not None:
+                counts.add(int(found.group(1)))
+    if shard.whole:
+        counts.discard(1)
+        split = f"split {min(counts)} ways" if counts else ""
+        done = ""
+    else:
+        counts.discard(shard.count)
+        split = f"split {min(counts)} ways" if counts else ("not split" if base.exists() else "")
+        done = f" (this one is split {shard.count} ways)"
+    if not split:
+        return None
+    return (
+        f"the state beside {base} is of a replay {split}{done}: finish it split the same way "
+        "(--jobs, --shard), or give another --state"
+    )
+
+
+def _state_path(options: ReplayOptions, dry_run: bool) -> Path | None:
+    """The state file this run reads (and, unless a dry-run, writes): a shard's own, beside
+    the default one, unless --state names it."""
+    base = state_path_of(options, dry_run)
+    if base is None or options.state_path is not None:
+        return base
+    return shard_state_path(base, options.shard)
+
+
 def _ledger(options: ReplayOptions, dry_run: bool, clock: Clock) -> Ledger:
     path = _state_path(options, dry_run)
     return Ledger(path, writable=path is not None and not dry_run, clock=clock)
 
 
-def _check_outputs(paths: list[str], io: ReplayIO, state: Path | None) -> None:
+def _check_outputs(paths: list[str], io: ReplayIO, states: list[Path | None]) -> None:
     """No output may be an input or another output (SPEC §8): refused before reading."""
     outputs = [(sink.name, sink.path) for sink in io.sinks() if sink.path is not None]
-    if state is not None:
-        outputs.append((f"the state file {state}", state))
+    outputs.extend((f"the state file {state}", state) for state in states if state is not None)
     problem = clobber_problem(paths, outputs)
     if problem is not None:
         raise UsageError(problem)

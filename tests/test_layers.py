@@ -13,12 +13,13 @@ from tests.conftest import ROOT
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("core", "core.errors", "core.outcome", "core.clock"),  # shared vocabulary
     ("core.js",),  # faithful ports of JavaScript behaviour
-    ("core.config", "core.report", "core.state", "core.sinks"),  # what every stage reads
+    ("core.config", "core.report", "core.state", "core.sinks", "core.shard"),  # every stage
     ("core.input",),
     ("core.event",),
     ("core.rules", "core.delivery"),
     ("core.pipeline",),
     ("core.run", "core.validate"),
+    ("core.fanout",),  # --jobs: forks of core.run
     ("cli",),
 )
 

@@ -27,6 +27,7 @@ from core.input.records import (
     to_record,
 )
 from core.outcome import RejectReason
+from core.shard import Shard, peek
 
 CHUNK_SIZE = 1 << 20
 MAX_DOCUMENT = 64 * 1024 * 1024  # bytes: a one-document dump read whole, at most (SPEC §3)
@@ -132,13 +133,28 @@ class DumpReader:
     """
 
     def __init__(
-        self, stream: io.BufferedIOBase, source: str, stop: Callable[[], bool] | None = None
+        self,
+        stream: io.BufferedIOBase,
+        source: str,
+        stop: Callable[[], bool] | None = None,
+        shard: Shard | None = None,
     ) -> None:
         self.source = source
         self.lines = 0
         self._stream = stream
         self._stop = stop
         self._parts: list[bytes] = []  # the start of a line whose end has not been read yet
+        self._shard = shard if shard is not None and not shard.whole else None
+
+    def _keeps(self, record: Record) -> bool:
+        """Whether this shard yields a record of a line it did not claim by peeking: an
+        event of its visitors, or (shard 0) a rejection with no visitor."""
+        shard = self._shard
+        if shard is None:
+            return True
+        if record.event is not None:
+            return shard.owns(record.event)
+        return shard.index == 0
 
     def _line_batches(self) -> Iterator[list[bytes]]:
         """The stream's lines, a chunk's worth at a time; the last one may lack its newline."""
@@ -196,8 +212,9 @@ class DumpReader:
                 document = _parse_whole(held) if whole else _NOT_ONE
                 if document is not _NOT_ONE:
                     self.lines = sum(len(batch) for batch in held)
-                    yield from _document_records(document, source)
+                    yield from filter(self._keeps, _document_records(document, source))
                     return
+            shard = self._shard
             for lines in itertools.chain(held, batches):
                 for line in lines:
                     self.lines += 1
@@ -206,6 +223,13 @@ class DumpReader:
                     lineno = self.lines
                     if lineno == 1 and line.__class__ is bytes:
                         line = line.removeprefix(BOM)
+                    if shard is not None:
+                        key = peek(line)
+                        if key is not None and not shard.owns_key(*key):
+                            continue  # another shard's visitor: not even parsed
+                        if key is None:  # parsed whole, its records kept one by one
+                            yield from filter(self._keeps, parse_line(line, source, lineno))
+                            continue
                     # the fast path: one bare event per line (parse_line handles the rest)
                     try:
                         document = loads(line)
@@ -218,8 +242,10 @@ class DumpReader:
                         yield from parse_line(line, source, lineno, document)
         except (EOFError, zlib.error, IsalError, gzip.BadGzipFile, OSError) as exc:
             self.lines += 1
-            pending = b"".join(self._parts)[:RAW_LIMIT]
-            yield reject(source, self.lines, RejectReason.TRUNCATED_INPUT, pending, _describe(exc))
+            if self._shard is None or self._shard.index == 0:
+                pending = b"".join(self._parts)[:RAW_LIMIT]
+                why = _describe(exc)
+                yield reject(source, self.lines, RejectReason.TRUNCATED_INPUT, pending, why)
 
     def _hold(self, held: list[list[bytes]], batches: Iterator[list[bytes]]) -> bool:
         """Read on into `held` while the dump may be one JSON document: True when it ended

@@ -59,7 +59,8 @@ from core.rules.eventfilter import (
 )
 from core.rules.identify import NoContextError, map_user
 from core.rules.inbound import InboundFilters, inbound_decision
-from core.rules.visitors import SENT_IS_CURRENT, Visitor, digest, is_last_sent, visitor_key
+from core.rules.visitors import SENT_IS_CURRENT, Visitor, digest, is_last_sent
+from core.shard import visitor_key
 
 SENTRY_RETIMESTAMP_AGE = timedelta(days=30)  # Relay max_secs_in_past (reference peers §4.1)
 PAGES_PER_VISITOR = 8  # page loads whose consent decision a visitor remembers (tabs interleave)

@@ -27,20 +27,6 @@ class Visitor:
         self.pages: dict[str, Any] | None = None  # consent decided per page load (rules/engine)
 
 
-def visitor_key(event: dict[str, Any]) -> tuple[bool, str]:
-    """(True, anonymousId) when it is a non-empty string, else (False, userId as a string, a
-    number counting as its string); (False, "") is the shared bucket of events with neither."""
-    anonymous_id = event.get("anonymousId")
-    if anonymous_id.__class__ is str and anonymous_id:
-        return True, anonymous_id
-    user_id = event.get("userId")
-    if isinstance(user_id, str) and user_id:
-        return False, user_id
-    if isinstance(user_id, int | float) and not isinstance(user_id, bool):
-        return False, str(user_id)
-    return False, ""
-
-
 def digest(user_json: bytes) -> bytes:
     return hashlib.blake2b(user_json, digest_size=16).digest()
 

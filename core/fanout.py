@@ -1,0 +1,286 @@
+"""`--jobs N`: one replay decided by N processes, each owning a shard of the visitors (SPEC §10).
+
+The jobs are forked before any thread starts; each runs the whole replay (core/run.py) over all the
+input, deciding only its shard's visitors (core/shard.py), with its own state file. What a job
+writes (--output, --explain, --rejects, --failures lines, progress, notices, its report) comes
+to this process as frames on a pipe, one pipe per job, and goes on to the real outputs here, so
+a visitor's lines stay in input order. The reports merge into one; the exit code is the merged
+report's. A stop (SIGINT/SIGTERM here, or an output that fails) is passed on to every job as
+SIGTERM; a second one makes them abort at once, as a single run does.
+"""
+
+import contextlib
+import os
+import selectors
+import signal
+import struct
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import orjson
+
+from core.errors import ConfigError, ExitCode, RudderSentryError, UsageError
+from core.input.paths import STDIN
+from core.pipeline import Progress, ReplayIO
+from core.report import Report, merge_reports, report_from_json
+from core.run import ReplayOptions, check_replay, run_replay, shard_state_path, state_path_of
+from core.sinks import Sink
+
+_HEADER = struct.Struct("<BI")  # channel, payload length
+OUTPUT, REJECTS, FAILURES, EXPLAIN, PROGRESS, NOTICE, REPORT, ERROR = range(1, 9)
+_SINK_CHANNELS = {OUTPUT: "output", REJECTS: "rejects", FAILURES: "failures", EXPLAIN: "explain"}
+_SINK_NAMES = {
+    OUTPUT: "--output",
+    REJECTS: "--rejects",
+    FAILURES: "--failures",
+    EXPLAIN: "--explain (stderr)",
+}
+_STOP_GRACE = 0.2  # seconds between polls of the stop flag
+
+
+class _FrameWriter:
+    """A job's end of its pipe: each write is one frame (writes come from one thread at a time;
+    the lock keeps a progress frame from cutting into an output frame)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.lock = threading.Lock()
+
+    def send(self, channel: int, payload: bytes) -> None:
+        data = _HEADER.pack(channel, len(payload)) + payload
+        with self.lock:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self.fd, view) :]
+
+
+class _ChannelStream:
+    """A file-like stream whose writes become frames of one channel (for a job's Sinks)."""
+
+    def __init__(self, writer: _FrameWriter, channel: int) -> None:
+        self.writer, self.channel = writer, channel
+
+    def write(self, data: bytes) -> int:
+        self.writer.send(self.channel, bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass
+class _Job:
+    number: int
+    pid: int
+    fd: int
+    buffer: bytearray
+    report: Report | None = None
+    error: tuple[int, str] | None = None
+    progress: Progress | None = None
+
+
+class Jobs:
+    """N forked jobs of one replay; `collect` routes their frames and merges their reports."""
+
+    def __init__(self, options: ReplayOptions, count: int, io: ReplayIO) -> None:
+        if STDIN in options.paths:
+            raise UsageError("--jobs reads the input once per job: give files, not -")
+        dry_run = check_replay(options, io)
+        base = state_path_of(options, dry_run)
+        shards = [options.shard.job(number, count) for number in range(count)]
+        self.options = [
+            replace(
+                options,
+                shard=shard,
+                state_path=str(shard_state_path(base, shard)) if base is not None else None,
+            )
+            for shard in shards
+        ]
+        if base is not None:
+            check_replay(options, io, [Path(o.state_path or "") for o in self.options])
+        wanted = {c for c, name in _SINK_CHANNELS.items() if getattr(io, name) is not None}
+        self.jobs: list[_Job] = []
+        for number, job_options in enumerate(self.options):
+            self.jobs.append(_fork(number, job_options, wanted, [j.fd for j in self.jobs]))
+        self.signalled = 0  # stops passed on to the jobs
+        self.shard = options.shard  # what the jobs split
+
+    def collect(self, io: ReplayIO) -> Report:
+        """Route the jobs' frames until every job has ended; the merged report."""
+        failed_output: list[Sink] = []
+        for sink in io.sinks():
+            sink.on_error = failed_output.append
+        selector = selectors.DefaultSelector()
+        for job in self.jobs:
+            selector.register(job.fd, selectors.EVENT_READ, job)
+        try:
+            while selector.get_map():
+                if (io.stop.is_set() or failed_output) and not self.signalled:
+                    self._signal_all()
+                for key, _ in selector.select(_STOP_GRACE):
+                    job = key.data
+                    chunk = os.read(job.fd, 1 << 16)
+                    if not chunk:
+                        selector.unregister(job.fd)
+                        continue
+                    job.buffer += chunk
+                    self._route(job, io)
+        except KeyboardInterrupt:  # a second signal: the jobs abort at once, then so do we
+            self._signal_all()
+            self._reap()
+            raise
+        finally:
+            selector.close()
+        self._reap()
+        return self._merged(failed_output)
+
+    def _route(self, job: _Job, io: ReplayIO) -> None:
+        buffer = job.buffer
+        while len(buffer) >= _HEADER.size:
+            channel, size = _HEADER.unpack_from(buffer)
+            end = _HEADER.size + size
+            if len(buffer) < end:
+                return
+            payload = bytes(buffer[_HEADER.size : end])
+            del buffer[:end]
+            if channel in _SINK_CHANNELS:
+                sink = getattr(io, _SINK_CHANNELS[channel])
+                if sink is not None:
+                    sink.write(payload)
+            elif channel == PROGRESS:
+                job.progress = Progress(**orjson.loads(payload))
+                if io.progress is not None:
+                    io.progress(self._progress())
+            elif channel == NOTICE and io.notice is not None:
+                io.notice(payload.decode())
+            elif channel == REPORT:
+                job.report = report_from_json(orjson.loads(payload))
+            elif channel == ERROR:
+                found = orjson.loads(payload)
+                job.error = (int(found["code"]), str(found["message"]))
+
+    def _progress(self) -> Progress:
+        shown = [job.progress for job in self.jobs if job.progress is not None]
+        return Progress(
+            records=sum(p.records for p in shown),
+            sent=sum(p.sent for p in shown),
+            failed=sum(p.failed for p in shown),
+            rejected=sum(p.rejected for p in shown),
+            status=next((p.status for p in shown if p.status), ""),
+            dry_run=any(p.dry_run for p in shown),
+        )
+
+    def _signal_all(self) -> None:
+        self.signalled += 1
+        for job in self.jobs:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(job.pid, signal.SIGTERM)
+
+    def _reap(self) -> None:
+        for job in self.jobs:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(job.pid, 0)
+            with contextlib.suppress(OSError):
+                os.close(job.fd)
+
+    def _merged(self, failed_output: list[Sink]) -> Report:
+        errors = [job.error for job in self.jobs if job.error is not None]
+        if errors:
+            code, message = errors[0]
+            raise ConfigError(message) if code == ExitCode.USAGE else JobError(message)
+        missing = [job.number for job in self.jobs if job.report is None]
+        if missing:
+            raise JobError(f"job {missing[0] + 1} of {len(self.jobs)} ended without a report")
+        merged = merge_reports([job.report for job in self.jobs if job.report is not None])
+        merged.shard = "" if self.shard.whole else str(self.shard)
+        if failed_output and not merged.output_error:
+            merged.output_error = failed_output[0].reason
+            merged.interrupted = True
+        return merged
+
+
+class JobError(RudderSentryError):
+    """A job could not finish (what it wrote is resumable from its state file)."""
+
+    exit_code = ExitCode.INTERRUPTED
+
+
+def _fork(number: int, options: ReplayOptions, wanted: set[int], inherited: list[int]) -> _Job:
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid:
+        os.close(write_fd)
+        return _Job(number, pid, read_fd, bytearray())
+    code = 70  # EX_SOFTWARE, should anything escape below
+    try:
+        os.close(read_fd)
+        for fd in inherited:
+            os.close(fd)
+        os.setpgid(0, 0)  # the terminal's Ctrl-C reaches the parent, which passes it on
+        code = _run_job(options, _FrameWriter(write_fd), wanted)
+    finally:
+        os._exit(code)
+
+
+def _run_job(options: ReplayOptions, writer: _FrameWriter, wanted: set[int]) -> int:
+    """A job's whole life: the replay of its shard, its report sent back."""
+    stop = threading.Event()
+    io = ReplayIO(stop=stop)
+    for channel, name in _SINK_CHANNELS.items():
+        if channel in wanted:
+            stream: Any = _ChannelStream(writer, channel)
+            setattr(io, name, Sink(_SINK_NAMES[channel], stream))
+    io.progress = _sending(writer, PROGRESS, lambda p: orjson.dumps(asdict(p)), stop)
+    io.notice = _sending(writer, NOTICE, str.encode, stop)
+    try:
+        with _stop_on_signals(stop):
+            report = run_replay(options, io)
+        writer.send(REPORT, orjson.dumps(report.to_json()))
+        return 0
+    except KeyboardInterrupt:
+        return int(ExitCode.INTERRUPTED)
+    except RudderSentryError as exc:
+        code, message = int(exc.exit_code), str(exc)
+    except Exception as exc:  # a bug: one line, never a traceback
+        code, message = 70, f"internal error in a job: {exc!r}"
+    with contextlib.suppress(OSError):
+        writer.send(ERROR, orjson.dumps({"code": code, "message": message}))
+    return code
+
+
+def _sending(
+    writer: _FrameWriter, channel: int, encode: Callable[[Any], bytes], stop: threading.Event
+) -> Callable[[Any], None]:
+    """A callback that sends its argument as a frame; a parent gone stops the job."""
+
+    def send(value: Any) -> None:
+        try:
+            writer.send(channel, encode(value))
+        except OSError:
+            stop.set()
+
+    return send
+
+
+@contextlib.contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """In a job: the first SIGTERM (or SIGINT) stops reading; a second aborts at once."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)

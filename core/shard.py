@@ -1,0 +1,122 @@
+"""Shards: a replay split exactly by visitor (SPEC §10, `--shard K/N`, `--jobs N`).
+
+A visitor is keyed as SPEC §5 keys it (`anonymousId` when it is a non-empty string, else `userId`,
+a number counting as its string; else one shared bucket). A shard owns the visitors whose key's
+CRC-32 (zlib's, the same on every machine and Python version) is its index modulo the count.
+Shard K of N split into M jobs is shard K + N*j of N*M: a hash that is K modulo N is, modulo N*M,
+one of K, K + N, ..., K + N*(M-1).
+
+Reading skips a line another shard owns without building it: `peek` decodes only the fields
+that decide (msgspec), and only when the line is one bare event of a known type whose key
+fields appear once; any other line is parsed whole, and its records are filtered one by one.
+Shard 0 counts what has no visitor: lines rejected before an event could be read.
+"""
+
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from core.outcome import EVENT_TYPES
+
+
+def visitor_key(event: dict[str, Any]) -> tuple[bool, str]:
+    """(True, anonymousId) when it is a non-empty string, else (False, userId as a string, a
+    number counting as its string); (False, "") is the shared bucket of events with neither."""
+    anonymous_id = event.get("anonymousId")
+    if anonymous_id.__class__ is str and anonymous_id:
+        return True, anonymous_id
+    return False, _user_key(event.get("userId"))
+
+
+def _user_key(user_id: Any) -> str:
+    if isinstance(user_id, str):
+        return user_id
+    if isinstance(user_id, int | float) and not isinstance(user_id, bool):
+        return str(user_id)
+    return ""
+
+
+@dataclass(frozen=True, slots=True)
+class Shard:
+    """Shard `index` of `count` (0-based)."""
+
+    index: int = 0
+    count: int = 1
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.index < self.count:
+            raise ValueError(f"shard {self.index} of {self.count} does not exist")
+
+    @classmethod
+    def parse(cls, text: str) -> "Shard":
+        """`K/N` as given to --shard."""
+        index, slash, count = text.partition("/")
+        if not slash or not index.strip().isdigit() or not count.strip().isdigit():
+            raise ValueError(f"{text!r} is not K/N (for example 0/4)")
+        return cls(int(index), int(count))
+
+    @property
+    def whole(self) -> bool:
+        """Whether this shard is the whole replay."""
+        return self.count == 1
+
+    def job(self, number: int, jobs: int) -> "Shard":
+        """Job `number` of `jobs` splitting this shard."""
+        return Shard(self.index + self.count * number, self.count * jobs)
+
+    def owns(self, event: dict[str, Any]) -> bool:
+        """Whether this shard decides the event."""
+        return self.owns_key(*visitor_key(event))
+
+    def owns_key(self, anonymous: bool, key: str) -> bool:
+        return shard_hash(anonymous, key) % self.count == self.index
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+
+def shard_hash(anonymous: bool, key: str) -> int:
+    """The stable hash of a visitor key."""
+    prefix = b"a\0" if anonymous else b"u\0"
+    return zlib.crc32(prefix + key.encode("utf-8", "surrogatepass"))
+
+
+class _Peek(msgspec.Struct):
+    """The fields of a line that decide its shard, the rest left unread."""
+
+    anonymousId: Any = None
+    userId: Any = None
+    type: Any = None
+    payload: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
+    batch: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
+    event_payload: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
+    EventPayload: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
+    message: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
+
+
+_PEEK = msgspec.json.Decoder(_Peek)  # a repeated key: the last wins, as with orjson
+
+
+def peek(line: bytes) -> tuple[bool, str] | None:
+    """The visitor key of a line that is one bare event of a known type, read without building
+    the event; None when the line is anything else (then it is parsed whole)."""
+    try:
+        found = _PEEK.decode(line)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    if (
+        found.payload is not msgspec.UNSET
+        or found.batch is not msgspec.UNSET
+        or found.event_payload is not msgspec.UNSET
+        or found.EventPayload is not msgspec.UNSET
+        or found.message is not msgspec.UNSET
+        or found.type.__class__ is not str
+        or found.type.strip().lower() not in EVENT_TYPES
+    ):
+        return None
+    anonymous_id = found.anonymousId
+    if anonymous_id.__class__ is str and anonymous_id:
+        return True, anonymous_id
+    return False, _user_key(found.userId)
