@@ -3,6 +3,8 @@
 import re
 from typing import Any
 
+import orjson
+
 from core.event.fields import first_text, get_field, page_url
 from core.js.regex import js_units
 from core.js.tracekit import parse_stack
@@ -74,7 +76,39 @@ def copy_json(value: Any) -> Any:
     return value
 
 
-def build_error_payload(event: dict[str, Any]) -> dict[str, Any]:
+class FrameCache:
+    """The frames of each distinct error-like object, parsed once per run (SPEC §10): real error
+    streams repeat a few stacks. The key is the object's canonical JSON, which tells apart what
+    6.13.1 treats differently (`framesToPop` 1, true and 1.0). Bounded: at `limit` entries the
+    oldest half is dropped. A hit returns fresh copies (frames are changed later: in_app)."""
+
+    __slots__ = ("entries", "hits", "limit")
+
+    def __init__(self, limit: int = 4096) -> None:
+        self.entries: dict[bytes, tuple[dict[str, Any], ...]] = {}
+        self.limit = limit
+        self.hits = 0
+
+    def frames(self, ex: dict[str, Any]) -> list[dict[str, Any]]:
+        """parse_stack(ex), from the cache when this object was parsed before."""
+        try:
+            key = orjson.dumps(ex, option=orjson.OPT_SORT_KEYS)
+        except TypeError:  # nested too deep to be a key: parse it, do not keep it
+            return parse_stack(ex)
+        found = self.entries.get(key)
+        if found is None:
+            found = tuple(parse_stack(ex))
+            entries = self.entries
+            if len(entries) >= self.limit:
+                for old in list(entries)[: self.limit // 2]:
+                    del entries[old]
+            entries[key] = found
+        else:
+            self.hits += 1
+        return [frame.copy() for frame in found]
+
+
+def build_error_payload(event: dict[str, Any], cache: FrameCache | None = None) -> dict[str, Any]:
     """The error-specific part of a Sentry event: exception or message, level, tags..."""
     properties = event.get("properties")
     p: dict[str, Any] = properties if isinstance(properties, dict) else {}
@@ -89,7 +123,7 @@ def build_error_payload(event: dict[str, Any]) -> dict[str, Any]:
         or isinstance(error, dict)
         or first_text(error) is not None
     ):
-        payload["exception"] = {"values": [_built_exception(event, p)]}
+        payload["exception"] = {"values": [_built_exception(event, p, cache)]}
     else:
         message = first_text(p.get("message"), p.get("errorMessage"))
         if message is not None:
@@ -114,7 +148,9 @@ def build_error_payload(event: dict[str, Any]) -> dict[str, Any]:
     return payload
 
 
-def _built_exception(event: dict[str, Any], p: dict[str, Any]) -> dict[str, Any]:
+def _built_exception(
+    event: dict[str, Any], p: dict[str, Any], cache: FrameCache | None
+) -> dict[str, Any]:
     error = p.get("error")
     kind = first_text(
         get_field(error, "name"),
@@ -127,7 +163,8 @@ def _built_exception(event: dict[str, Any], p: dict[str, Any]) -> dict[str, Any]
     kind = kind or "Error"
     value = value or "No error message"
     exception: dict[str, Any] = {"type": kind, "value": value}
-    frames = parse_stack(_error_like(error, kind, value, stack))
+    ex = _error_like(error, kind, value, stack)
+    frames = cache.frames(ex) if cache is not None else parse_stack(ex)
     if not frames:
         frames = _fallback_frame(event, p)
     if frames:

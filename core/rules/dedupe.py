@@ -4,10 +4,11 @@ Dedupe drops an event equal to the previous event that reached it: the same mess
 first exception type and value, and the same fingerprint (joined) and stack frames (filename,
 lineno, colno, function). Rather than keep the previous event, a visitor keeps two 16-byte
 digests of it: one for the message comparison, one for the exception comparison. Each digest
-covers exactly what JS's strict equality compares, as tagged values, so equal digests mean the
-JS comparison is true. A value JS compares by identity (an object where a string belongs) can
-never be equal, and neither can a fingerprint `join` throws on or a frame list holding null: the
-digest is then None. Checked against the package itself: tests/data/sentry-browser-6.13.1.json.
+covers exactly what JS's strict equality compares, as JSON in which every number is a float
+(1 === 1.0, 0 === -0) and undefined is a list (no list is ever compared equal), so equal digests
+mean the JS comparison is true. A value JS compares by identity (an object where a string
+belongs) can never be equal, and neither can a fingerprint `join` throws on or a frame list
+holding null: the digest is then None. Checked against the package itself: tests/data/sentry-browser-6.13.1.json.
 """
 
 import hashlib
@@ -15,12 +16,15 @@ import math
 from contextlib import suppress
 from typing import Any
 
+import orjson
+
 from core.js.value import UNDEFINED, is_truthy, js_get, number_to_string, utf16_length
 
 DedupeKeys = tuple[bytes | None, bytes | None]  # (message digest, exception digest)
 NO_KEYS: DedupeKeys = (None, None)
 _FRAME_FIELDS = ("filename", "lineno", "colno", "function")
-_NO_FIELDS = (("undefined",),) * len(_FRAME_FIELDS)  # a "frame" that is no object
+_UNDEFINED_MARK = ("undefined",)  # a list in the JSON: no real value is one
+_NO_FIELDS = (_UNDEFINED_MARK,) * len(_FRAME_FIELDS)  # a "frame" that is no object
 
 
 class _NeverEqual(Exception):
@@ -56,25 +60,27 @@ def is_duplicate(current: DedupeKeys, previous: DedupeKeys | None) -> bool:
 
 
 def _digest(parts: tuple[Any, ...]) -> bytes:
-    return hashlib.blake2b(repr(parts).encode(), digest_size=16).digest()
+    return hashlib.blake2b(orjson.dumps(parts), digest_size=16).digest()
 
 
-def _tag(value: Any) -> tuple[Any, ...]:
+
+def _tag(value: Any) -> Any:
     """What `===` sees of a JSON value; objects are compared by identity (never equal)."""
-    if value is UNDEFINED:
-        return ("undefined",)
-    if value is None:
-        return ("null",)
-    if value.__class__ is str or value.__class__ is bool:
-        return (value.__class__.__name__, value)
-    if isinstance(value, int | float):
+    kind = value.__class__
+    if kind is str or kind is bool or value is None:
+        return value
+    if kind is int or kind is float:
         try:
-            number = float(value)
+            number = float(value) + 0.0  # + 0.0: -0.0 becomes 0.0
         except OverflowError:  # JSON.parse reads such a number as ±Infinity
             number = math.copysign(math.inf, value)
+        if math.isinf(number):
+            return ("infinity", number > 0)  # JSON has no Infinity: kept apart from null
         if math.isnan(number):
             raise _NeverEqual
-        return ("number", number)
+        return number
+    if value is UNDEFINED:
+        return _UNDEFINED_MARK
     raise _NeverEqual
 
 
@@ -153,9 +159,15 @@ def _frames(event: dict[str, Any]) -> tuple[Any, ...]:
 def _frame(frame: Any) -> tuple[Any, ...]:
     if frame is None:
         raise _NeverEqual  # `frameA.filename` throws; Dedupe keeps the event
-    if not isinstance(frame, dict):
+    if frame.__class__ is not dict:
         return _NO_FIELDS
-    return tuple(_tag(frame.get(field, UNDEFINED)) for field in _FRAME_FIELDS)
+    get = frame.get
+    return (
+        _tag(get("filename", UNDEFINED)),
+        _tag(get("lineno", UNDEFINED)),
+        _tag(get("colno", UNDEFINED)),
+        _tag(get("function", UNDEFINED)),
+    )
 
 
 def _has_props(value: Any) -> bool:

@@ -36,6 +36,7 @@ from core.event.breadcrumbs import (
     new_ring,
 )
 from core.event.error import (
+    FrameCache,
     apply_include_paths,
     build_error_payload,
     error_event_names,
@@ -152,6 +153,7 @@ class Engine:
         self.semantics = options.semantics
         self.filtering = filtering_active(config.event_filtering_option)
         self.crumb_limit = options.breadcrumbs
+        self.frame_cache = FrameCache()
         self.consent = ConsentSettings.from_raw(config.consent)
         self.consent_active = self.consent.can_deny(self.semantics)
 
@@ -299,7 +301,7 @@ class Engine:
 
     def _error(self, record: Record, event: dict[str, Any]) -> Decision:
         with self.budget:  # the regexes: TraceKit's, the filters', includePaths'
-            payload = build_error_payload(event)
+            payload = build_error_payload(event, self.frame_cache)
             dropped, why = inbound_decision(payload, self.filters)
             if dropped is None:
                 apply_include_paths(payload, self.include_paths)

@@ -1,0 +1,249 @@
+"""Scale-out (SPEC §10): --shard K/N and --jobs N split one replay exactly, by visitor key."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.input.records import to_record
+from core.report import Report, merge_reports, report_from_json
+from core.shard import Shard, peek, shard_hash, visitor_key
+from tests.bench.generate import generate
+from tests.conftest import ROOT, error_event, examples
+from tests.faultserver import Faults, FaultServer
+
+
+def cli(*args: str, dsn: str = "") -> tuple[int, dict[str, Any], str]:
+    command = [sys.executable, "-m", "cli", "replay", *args, "--no-progress", "--report", "json"]
+    env = {**os.environ, "SENTRY_DSN": dsn}
+    result = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, timeout=300, env=env, check=False
+    )
+    report = json.loads(result.stdout) if result.stdout else {}  # none after a usage error
+    return result.returncode, report, result.stderr
+
+
+@pytest.fixture(scope="module")
+def mixed_dump(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Browser sessions, plus what is not one bare event: rejects, batches, archive rows,
+    events with no identity or a numeric userId, a repeated key."""
+    path = tmp_path_factory.mktemp("shard") / "mixed.ndjson"
+    generate(path, 3000, 120)
+    extra = [
+        b"{broken",
+        b'{"batch": [' + orjson.dumps(error_event(9001)) + b", 5]}",
+        orjson.dumps({"payload": {"batch": [error_event(9002), error_event(9003)]}}),
+        orjson.dumps({"event_payload": error_event(9004), "created_at": "2024-05-01T00:00:00Z"}),
+        orjson.dumps({"type": "track", "event": "Error", "properties": {"message": "anon"}}),
+        orjson.dumps({"type": "identify", "userId": 42, "context": {"traits": {"a": 1}}}),
+        orjson.dumps({"type": "identify", "userId": 42.0, "context": {"traits": {"a": 2}}}),
+        b'{"type":"track","event":"Error","anonymousId":"x","anonymousId":"v1","messageId":"d"}',
+        orjson.dumps({"type": "bogus", "anonymousId": "v2"}),
+        b'"a string"',
+    ]
+    with path.open("ab") as out:
+        out.write(b"\n".join(extra) + b"\n")
+    return path
+
+
+def _outputs(path: Path) -> dict[str, bytes]:
+    return {json.loads(line)["event_id"]: line for line in path.read_bytes().splitlines()}
+
+
+def _explained(err: str) -> list[tuple[str, ...]]:
+    return [tuple(line.split("\t")) for line in err.splitlines() if line.count("\t") == 4]
+
+
+def test_the_union_of_shards_is_the_single_run_record_for_record(
+    mixed_dump: Path, tmp_path: Path
+) -> None:
+    single_out = tmp_path / "single.jsonl"
+    code, single, single_err = cli(
+        str(mixed_dump), "--dry-run", "--explain", "--output", str(single_out)
+    )
+    assert code == 3  # the rejected lines
+    reports: list[Report] = []
+    outputs: dict[str, bytes] = {}
+    explained: list[tuple[str, ...]] = []
+    for k in range(3):
+        out = tmp_path / f"shard{k}.jsonl"
+        shard_code, report, err = cli(
+            str(mixed_dump), "--dry-run", "--explain", "--shard", f"{k}/3", "--output", str(out)
+        )
+        assert shard_code == (3 if k == 0 else 0), err  # shard 0 counts the rejected lines
+        assert report["shard"] == f"{k}/3"
+        assert report["lines"] == single["lines"]
+        reports.append(report_from_json(report))
+        shard_outputs = _outputs(out)
+        assert not shard_outputs.keys() & outputs.keys()
+        outputs.update(shard_outputs)
+        explained += _explained(err)
+    merged = merge_reports(reports).to_json()
+    for key in ("records", "outcomes", "by_type", "rejected", "failed", "lines", "exit_code"):
+        assert merged[key] == single[key], key
+    assert outputs == _outputs(single_out)  # same event ids, same payloads
+    assert sorted(explained) == sorted(_explained(single_err))  # same outcomes, same details
+
+
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_jobs_give_the_single_run_with_each_visitor_in_input_order(
+    mixed_dump: Path, tmp_path: Path, jobs: int
+) -> None:
+    single_out, jobs_out = tmp_path / "single.jsonl", tmp_path / "jobs.jsonl"
+    _, single, single_err = cli(str(mixed_dump), "--dry-run", "--explain", "-o", str(single_out))
+    code, merged, err = cli(
+        str(mixed_dump), "--dry-run", "--explain", "--jobs", str(jobs), "-o", str(jobs_out)
+    )
+    assert code == 3 == merged["exit_code"]
+    for key in ("records", "outcomes", "by_type", "rejected", "lines", "files", "visitors"):
+        assert merged[key] == single[key], key
+    assert merged["shard"] == ""
+
+    def by_visitor(lines: list[bytes]) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = defaultdict(list)
+        for line in lines:
+            event = json.loads(line)
+            ids = event["extra"]["rudderstack"]
+            found[ids.get("anonymousId") or str(ids.get("userId", ""))].append(event["event_id"])
+        return found
+
+    jobs_lines = jobs_out.read_bytes().splitlines()
+    assert sorted(jobs_lines) == sorted(single_out.read_bytes().splitlines())
+    assert by_visitor(jobs_lines) == by_visitor(single_out.read_bytes().splitlines())
+    assert Counter(_explained(err)) == Counter(_explained(single_err))
+
+
+def test_jobs_send_once_each_keep_a_state_and_resume(tmp_path: Path) -> None:
+    events = [error_event(n, visitors=7) for n in range(60)]
+    dump = tmp_path / "errors.ndjson"
+    dump.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in events))
+    state = tmp_path / "state.sqlite"
+    with FaultServer(Faults()) as server:
+        code, first, err = cli(str(dump), "--jobs", "2", "--state", str(state), dsn=server.dsn)
+        assert code == 0, err
+        assert first["outcomes"] == {"sent": 60}
+        assert len(server.sink.stored) == 60
+        written = sorted(p.name for p in tmp_path.glob("state.sqlite.shard-*"))
+        assert written == ["state.sqlite.shard-0-of-2", "state.sqlite.shard-1-of-2"]
+        code, again, _ = cli(str(dump), "--jobs", "2", "--state", str(state), dsn=server.dsn)
+        assert (code, again["outcomes"]) == (0, {"already_sent": 60})
+        code, _, err = cli(str(dump), "--jobs", "3", "--state", str(state), dsn=server.dsn)
+        assert code == 2
+        assert "split 2 ways" in err  # resuming split another way would send them again
+        code, _, err = cli(str(dump), "--state", str(state), dsn=server.dsn)
+        assert code == 2
+        assert len(server.sink.stored) == 60
+
+
+def test_sigint_stops_every_job_with_its_state_written(tmp_path: Path) -> None:
+    events = [error_event(n, visitors=11) for n in range(400)]
+    dump = tmp_path / "errors.ndjson"
+    dump.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in events))
+    state = tmp_path / "state.sqlite"
+    command = [sys.executable, "-m", "cli", "replay", str(dump), "--jobs", "2"]
+    command += ["--state", str(state), "--no-progress", "--report", "json", "--workers", "2"]
+    with FaultServer(Faults(latency=0.05)) as server:
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env={**os.environ, "SENTRY_DSN": server.dsn},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 30
+        while len(server.sink.stored) < 20 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        started = time.monotonic()
+        out, err = process.communicate(timeout=30)
+        answered = time.monotonic() - started
+        assert process.returncode == 4, err
+        assert answered < 2.0
+        stopped = json.loads(out)
+        assert stopped["interrupted"]
+        assert sum(stopped["outcomes"].values()) == stopped["records"]
+        sent_before = stopped["outcomes"].get("sent", 0)
+        assert 0 < sent_before < 400
+        code, finished, err = cli(str(dump), "--jobs", "2", "--state", str(state), dsn=server.dsn)
+        assert code == 0, err
+        assert finished["outcomes"].get("already_sent", 0) >= sent_before
+        assert sum(finished["outcomes"].values()) == 400
+        assert server.sink.accepted_duplicates <= 2 * 2  # at most the requests in flight
+        assert len(server.sink.stored) == 400
+
+
+def test_shard_hash_is_crc32_of_the_key_and_stable() -> None:
+    assert shard_hash(True, "anon-1") == 0xCC313135  # zlib.crc32(b"a\0anon-1")
+    assert shard_hash(False, "u-1") == 0xD4DE68CC
+    assert shard_hash(True, "é") != shard_hash(False, "é")
+    assert Shard.parse("3/8") == Shard(3, 8)
+    assert Shard(1, 2).job(1, 3) == Shard(3, 6)
+    for text in ("8/8", "-1/2", "1", "a/b", "1/0"):
+        with pytest.raises(ValueError, match=r"\S"):
+            Shard.parse(text)
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(1, 6), st.integers(1, 6), st.integers(0, 5))
+@settings(max_examples=examples(2000))
+def test_jobs_split_a_shard_into_parts_of_it(value: int, count: int, jobs: int, k: int) -> None:
+    base = Shard(k % count, count)
+    owners = [n for n in range(jobs) if value % (count * jobs) == base.job(n, jobs).index]
+    assert len(owners) == (1 if value % count == base.index else 0)
+
+
+KEYS = st.sampled_from(["anonymousId", "userId", "type", "batch", "message", "payload", "x"])
+VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=4),
+    st.sampled_from(["track", "identify", " Page ", "screen", "group", "alias"]),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
+
+
+@given(st.lists(st.tuples(KEYS, VALUES), max_size=6))
+@settings(max_examples=examples(3000))
+def test_peek_agrees_with_the_full_parse(pairs: list[tuple[str, Any]]) -> None:
+    line = b"{" + b",".join(orjson.dumps(k) + b":" + _json(v) for k, v in pairs) + b"}"
+    key = peek(line)
+    if key is None:
+        return
+    document = orjson.loads(line)  # peek only answers for lines the full parse reads alike
+    record = to_record(document, "s", 1, None, line)
+    assert record.event is not None
+    assert visitor_key(record.event) == key
+
+
+def _json(value: Any) -> bytes:
+    try:
+        return orjson.dumps(value)
+    except TypeError:  # an integer beyond 64 bits: written out, as a dump could hold it
+        return str(value).encode()
+
+
+def test_merged_reports_add_up_and_keep_the_first_reason_to_stop() -> None:
+    first, second = Report(dry_run=True, shard="0/2"), Report(dry_run=True, shard="1/2")
+    first.records, second.records = 3, 4
+    first.outcomes.update({"would_send": 3})
+    second.outcomes.update({"would_send": 2, "rejected": 2})
+    second.rejected.update({"invalid_json": 2})
+    first.lines = second.lines = 9
+    second.stopped = "--limit 4 reached"
+    merged = merge_reports([first, second])
+    assert (merged.records, merged.lines, merged.stopped) == (7, 9, "--limit 4 reached")
+    assert merged.outcomes == {"would_send": 5, "rejected": 2}
+    assert merged.exit_code == 3
+    assert report_from_json(merged.to_json()).to_json() == merged.to_json()
