@@ -8,7 +8,8 @@ covers exactly what JS's strict equality compares, as JSON in which every number
 (1 === 1.0, 0 === -0) and undefined is a list (no list is ever compared equal), so equal digests
 mean the JS comparison is true. A value JS compares by identity (an object where a string
 belongs) can never be equal, and neither can a fingerprint `join` throws on or a frame list
-holding null: the digest is then None. Checked against the package itself: tests/data/sentry-browser-6.13.1.json.
+holding null: the digest is then None. Checked against the package itself:
+tests/data/sentry-browser-6.13.1.json.
 """
 
 import hashlib
@@ -61,7 +62,6 @@ def is_duplicate(current: DedupeKeys, previous: DedupeKeys | None) -> bool:
 
 def _digest(parts: tuple[Any, ...]) -> bytes:
     return hashlib.blake2b(orjson.dumps(parts), digest_size=16).digest()
-
 
 
 def _tag(value: Any) -> Any:
