@@ -7,15 +7,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import FrameType
+from pathlib import Path
 from typing import Annotated
 
+import orjson
 import typer
 from rich.console import Console
 
 from cli.errors import exit_on_error
 from cli.outputs import StreamConsole, opened_sinks, show_report, warn_to
 from cli.progress import progress_display
-from cli.render import ReportFormat, render_validation, write_json
+from cli.render import ReportFormat, render_report, render_validation, write_json
 from core import __version__
 from core.config import Overrides
 from core.delivery.options import DEFAULT_WORKERS, GIVE_UP_AFTER, DeliveryOptions
@@ -24,6 +26,7 @@ from core.fanout import Jobs
 from core.input.layouts import Window, parse_bound
 from core.input.paths import STDIN
 from core.pipeline import ReplayIO
+from core.report import Report, merge_reports, report_from_json
 from core.rules.engine import EngineOptions, IdentifyMode
 from core.rules.eventfilter import Semantics
 from core.run import ReplayOptions, run_replay
@@ -337,6 +340,48 @@ def validate(
     else:
         render_validation(result, Console(highlight=False))
     raise typer.Exit(int(ExitCode.OK if result["valid"] else ExitCode.USAGE))
+
+
+report_app = typer.Typer(help="Work with JSON reports of `replay`.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+
+@report_app.command("merge")
+def merge(
+    reports: Annotated[
+        list[str], typer.Argument(help="JSON reports (`replay --report json`) of the shards.")
+    ],
+    report: Annotated[
+        ReportFormat, typer.Option(help="json (on stdout, the default), or text (on stderr).")
+    ] = ReportFormat.JSON,
+) -> None:
+    """Merge the reports of the shards of one replay (--shard K/N on N machines) into one;
+    exit with the merged report's exit code."""
+    stderr = StreamConsole(stderr=True)
+    with exit_on_error(stderr):
+        merged = merge_reports([_read_report(path) for path in reports])
+    if report is ReportFormat.JSON:
+        write_json(merged.to_json(), sys.stdout.buffer)
+    else:
+        render_report(merged, stderr)
+    raise typer.Exit(int(merged.exit_code))
+
+
+def _read_report(path: str) -> Report:
+    try:
+        document = orjson.loads(
+            sys.stdin.buffer.read() if path == STDIN else Path(path).read_bytes()
+        )
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read the report: {exc.strerror or exc}") from None
+    except orjson.JSONDecodeError as exc:
+        raise UsageError(f"{path}: not a JSON report ({exc})") from None
+    if not isinstance(document, dict) or not isinstance(document.get("outcomes"), dict):
+        raise UsageError(f"{path}: not a JSON report of `rudder-sentry replay`")
+    try:
+        return report_from_json(document)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"{path}: not a JSON report of `rudder-sentry replay` ({exc})") from None
 
 
 def main() -> None:

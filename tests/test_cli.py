@@ -276,3 +276,23 @@ def test_consent_and_dedupe_through_the_entry_point(tmp_path: Path) -> None:
     assert json.loads(out)["consent"] == [
         "ketchConsentPurposes: with Ketch, Sentry loads when any of ['p2'] granted (v3 and v1.1)"
     ]
+
+
+def test_report_merge_adds_up_the_shards(tmp_path: Path) -> None:
+    paths = []
+    for k in range(2):
+        code, out, _ = invoke(
+            "replay", DUMPS, "-c", CONFIG, "--dry-run", "--shard", f"{k}/2", "--report", "json"
+        )
+        assert code == 0
+        paths.append(tmp_path / f"report-{k}.json")
+        paths[-1].write_text(out)
+    _, single, _ = invoke("replay", DUMPS, "-c", CONFIG, "--dry-run", "--report", "json")
+    code, out, _ = invoke("report", "merge", *map(str, paths))
+    merged, expected = json.loads(out), json.loads(single)
+    assert code == 0
+    for key in ("records", "outcomes", "by_type", "lines", "files", "exit_code"):
+        assert merged[key] == expected[key], key
+    code, _, err = invoke("report", "merge", str(CONFIG))
+    assert code == 2
+    assert "not a JSON report" in err
