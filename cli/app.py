@@ -6,8 +6,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from types import FrameType
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import orjson
