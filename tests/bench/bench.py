@@ -3,7 +3,8 @@
 Generates (once, cached in tests/bench/out/) a dump of 1,000,000 events over 50,000 visitors
 and one of 1,000,000 visitors, then measures, each figure the median of RUNS runs:
   (a) a bare loop reading the dump and parsing each line with orjson: the ceiling;
-  (b) `rudder-sentry replay --dry-run`: records/s and the ratio to (a);
+  (b) `rudder-sentry replay --dry-run`, single process and with --jobs = cores: records/s
+      and the ratio to (a), run in the same rounds;
   (c) peak RSS for the whole dump and for its first quarter (same visitors), and for the
       1,000,000-visitor dump;
   (d) sending to a loopback sink (its own process): events/s and delivered/sent for the tool,
@@ -48,6 +49,7 @@ KEY = "0123456789abcdef0123456789abcdef"
 PARTS = set(os.environ.get("BENCH_PARTS", "a,g,b,d,e").split(","))
 LOOPBACK_WORKERS = 32  # the tool's default --workers, and the bare poster's requests in flight
 DEFAULT_WORKERS = 32
+CORES = os.cpu_count() or 1
 ROUND_TRIP = 0.1  # seconds: a sink this far away answers like Sentry across a continent
 
 
@@ -318,8 +320,8 @@ def median(values: list[float]) -> float:
 
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
-    full = dump("mixed", EVENTS, VISITORS)
-    quarter = head(full, EVENTS // 4, f"mixed-{EVENTS // 4}-quarter.ndjson")
+    full = dump("zipf", EVENTS, VISITORS)  # "zipf": errors drawn from 1,000, Zipf-distributed
+    quarter = head(full, EVENTS // 4, f"zipf-{EVENTS // 4}-quarter.ndjson")
     many = dump("visitors", EVENTS, EVENTS, sequential=True)
     results: dict[str, Any] = {"events": EVENTS, "visitors": VISITORS, "runs": RUNS}
 
@@ -347,11 +349,21 @@ def main() -> None:
 
 
 def dry_run(results: dict[str, Any], full: Path, quarter: Path, many: Path) -> None:
-    """(b) and (c): the dry-run's rate against (a), and its peak memory."""
-    print("(b, c) dry-run ...", flush=True)
-    dry = [run_tool([str(full), "--dry-run"]) for _ in range(RUNS)]
+    """(b) and (c): the dry-run's rate, single process and with --jobs = cores, against (a)
+    run in the same rounds (this machine's speed drifts), and its peak memory."""
+    print(f"(b, c) dry-run, single and --jobs {CORES} ...", flush=True)
+    bare, dry, jobs = [], [], []
+    for _ in range(RUNS):
+        bare.append(bare_parse(full))
+        dry.append(run_tool([str(full), "--dry-run"]))
+        jobs.append(run_tool([str(full), "--dry-run", "--jobs", str(CORES)]))
+    results["bare_parse_per_s"] = median(bare)
     results["dry_run_per_s"] = median([EVENTS / wall for wall, _, _ in dry])
     results["dry_run_ratio"] = results["dry_run_per_s"] / results["bare_parse_per_s"]
+    results["jobs"] = CORES
+    results["dry_run_jobs_per_s"] = median([EVENTS / wall for wall, _, _ in jobs])
+    results["dry_run_jobs_ratio"] = results["dry_run_jobs_per_s"] / results["bare_parse_per_s"]
+    assert all(run[2]["outcomes"] == dry[0][2]["outcomes"] for run in jobs), "jobs differ"
     results["rss_full_mib"] = median([peak / 1024 for _, peak, _ in dry])
     results["dry_run_outcomes"] = dry[0][2]["outcomes"]
     quarter_runs = [run_tool([str(quarter), "--dry-run"]) for _ in range(RUNS)]
@@ -465,6 +477,12 @@ def dry_rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
             "(b) replay --dry-run",
             f"{r['dry_run_per_s']:,.0f} records/s",
             f"{r['dry_run_ratio']:.0%} of (a)",
+        ),
+        (
+            f"(b) replay --dry-run --jobs {r['jobs']}",
+            f"{r['dry_run_jobs_per_s']:,.0f} records/s",
+            f"{r['dry_run_jobs_ratio']:.0%} of (a), "
+            f"{r['dry_run_jobs_per_s'] / r['dry_run_per_s']:.2f}x single",
         ),
         (
             "(c) peak RSS, whole dump",

@@ -1,7 +1,10 @@
 """Generate a realistic RudderStack dump for benchmarks: browser sessions over many visitors.
 
-Mix: about 80 % track/page, 15 % identify, 5 % error tracks with Chrome, Firefox or Safari
-stacks. Deterministic for a given seed; events look like the v3 JS SDK's (about 1 KB each).
+Mix: about 80 % track/page, 15 % identify, 5 % error tracks. Errors are drawn from 1,000
+distinct errors (a Chrome, Firefox or Safari stack and its message) with a Zipf distribution
+(exponent 1.1), as real error streams repeat a few errors: the most frequent one is about 18 %
+of them, the top 10 about 48 %. Deterministic for a given seed; events look like the v3 JS
+SDK's (about 1 KB each).
 A visitor's traits are stable, as when a site identifies on every page load: the first
 identify of a visitor is sent, its repeats are `identify_unchanged`.
 """
@@ -14,18 +17,43 @@ from typing import Any
 
 import orjson
 
-STACKS = (
-    "TypeError: Cannot read properties of undefined (reading 'price')\n"
-    "    at computeTotal (https://shop.example.com/static/js/cart.3f9a1c.js:118:27)\n"
-    "    at Array.reduce (<anonymous>)\n"
-    "    at renderCart (https://shop.example.com/static/js/cart.3f9a1c.js:64:19)\n"
-    "    at HTMLButtonElement.onClick (https://shop.example.com/static/js/main.8b2e4d.js:2210:11)",
-    "fetchOffers@https://shop.example.com/static/js/offers.1b7c9d.js:41:15\n"
-    "loadPage@https://shop.example.com/static/js/main.8b2e4d.js:980:9\n"
-    "async*@https://shop.example.com/static/js/main.8b2e4d.js:1012:3\n",
-    "checkout@https://shop.example.com/static/js/checkout.77aa01.js:12:33\n"
-    "promiseReactionJob@[native code]\n",
-)
+DISTINCT_ERRORS = 1000
+ZIPF_EXPONENT = 1.1
+_ZIPF_CUMULATIVE: list[float] = []
+
+
+def _error(rank: int) -> tuple[str, str]:
+    """(message, stack) of the error of this popularity rank: a browser's format, its own
+    functions, files and positions."""
+    message = f"Cannot read properties of undefined (reading 'f{rank}')"
+    file = f"https://shop.example.com/static/js/chunk-{rank % 37}.{rank:06x}.js"
+    depth = 3 + rank % 5
+    names = [f"fn{rank}_{level}" for level in range(depth)]
+    if rank % 3 == 0:  # Chrome
+        lines = [
+            f"    at {name} ({file}:{10 + rank + level}:{5 + level})"
+            for level, name in enumerate(names)
+        ]
+        return message, f"TypeError: {message}\n" + "\n".join(lines)
+    if rank % 3 == 1:  # Firefox
+        return message, "".join(
+            f"{name}@{file}:{10 + rank + level}:{5 + level}\n" for level, name in enumerate(names)
+        )
+    return message, "".join(
+        f"{name}@{file}:{rank + level}:{level + 1}\n" for level, name in enumerate(names)
+    ) + "promiseReactionJob@[native code]\n"
+
+
+def zipf_rank(rng: random.Random) -> int:
+    """An error's popularity rank (0 = the most frequent), Zipf-distributed."""
+    if not _ZIPF_CUMULATIVE:
+        total = 0.0
+        for rank in range(DISTINCT_ERRORS):
+            total += 1 / (rank + 1) ** ZIPF_EXPONENT
+            _ZIPF_CUMULATIVE.append(total)
+    return rng.choices(range(DISTINCT_ERRORS), cum_weights=_ZIPF_CUMULATIVE)[0]
+
+
 PAGES = ("/", "/offers", "/cart", "/checkout", "/p/42", "/p/77", "/account", "/docs")
 TRACKS = ("Product Viewed", "Add To Cart", "Checkout Started", "Order Completed", "Search")
 USER_AGENT = (
@@ -96,16 +124,11 @@ def event(rng: random.Random, n: int, visitor: int) -> dict[str, Any]:
         }
         base.update(type="identify", userId=f"u-{visitor}")
     elif roll < 0.20:
+        message, stack = _error(zipf_rank(rng))
         base.update(
             type="track",
             event="JavaScript Error",
-            properties={
-                "error": {
-                    "name": "TypeError",
-                    "message": f"failure {n % 97}",
-                    "stack": STACKS[n % len(STACKS)],
-                }
-            },
+            properties={"error": {"name": "TypeError", "message": message, "stack": stack}},
         )
     elif roll < 0.55:
         base.update(type="page", name="Shop", properties={"url": url, "title": "Shop"})
