@@ -6,9 +6,10 @@ CRC-32 (zlib's, the same on every machine and Python version) is its index modul
 Shard K of N split into M jobs is shard K + N*j of N*M: a hash that is K modulo N is, modulo N*M,
 one of K, K + N, ..., K + N*(M-1).
 
-Reading skips a line another shard owns without building it: `peek` decodes only the fields
-that decide (msgspec), and only when the line is one bare event of a known type whose key
-fields appear once; any other line is parsed whole, and its records are filtered one by one.
+Reading skips a line another shard owns without building it: `peek_hash` decodes only the fields
+that decide (msgspec, which takes a repeated key's last value as orjson does), and only when
+the line is one bare event of a known type; any other line is parsed whole, and its records are
+filtered one by one.
 Shard 0 counts what has no visitor: lines rejected before an event could be read.
 """
 
@@ -99,9 +100,9 @@ class _Peek(msgspec.Struct):
 _PEEK = msgspec.json.Decoder(_Peek)  # a repeated key: the last wins, as with orjson
 
 
-def peek(line: bytes) -> tuple[bool, str] | None:
-    """The visitor key of a line that is one bare event of a known type, read without building
-    the event; None when the line is anything else (then it is parsed whole)."""
+def peek_hash(line: bytes) -> int | None:
+    """shard_hash of the visitor of a line that is one bare event of a known type, read without
+    building the event; None when the line is anything else (then it is parsed whole)."""
     try:
         found = _PEEK.decode(line)
     except (msgspec.DecodeError, msgspec.ValidationError):
@@ -118,5 +119,5 @@ def peek(line: bytes) -> tuple[bool, str] | None:
         return None
     anonymous_id = found.anonymousId
     if anonymous_id.__class__ is str and anonymous_id:
-        return True, anonymous_id
-    return False, _user_key(found.userId)
+        return shard_hash(True, anonymous_id)
+    return shard_hash(False, _user_key(found.userId))

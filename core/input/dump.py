@@ -27,7 +27,7 @@ from core.input.records import (
     to_record,
 )
 from core.outcome import RejectReason
-from core.shard import Shard, peek
+from core.shard import Shard, peek_hash
 
 CHUNK_SIZE = 1 << 20
 MAX_DOCUMENT = 64 * 1024 * 1024  # bytes: a one-document dump read whole, at most (SPEC §3)
@@ -224,10 +224,10 @@ class DumpReader:
                     if lineno == 1 and line.__class__ is bytes:
                         line = line.removeprefix(BOM)
                     if shard is not None:
-                        key = peek(line)
-                        if key is not None and not shard.owns_key(*key):
+                        found = peek_hash(line)
+                        if found is not None and found % shard.count != shard.index:
                             continue  # another shard's visitor: not even parsed
-                        if key is None:  # parsed whole, its records kept one by one
+                        if found is None:  # parsed whole, its records kept one by one
                             yield from filter(self._keeps, parse_line(line, source, lineno))
                             continue
                     # the fast path: one bare event per line (parse_line handles the rest)

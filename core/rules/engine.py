@@ -225,8 +225,12 @@ class Engine:
         return len(self.by_anonymous_id) + len(self.by_user_id)
 
     def _visitor(self, event: dict[str, Any]) -> Visitor:
-        anonymous, key = visitor_key(event)
-        index = self.by_anonymous_id if anonymous else self.by_user_id
+        key = event.get("anonymousId")
+        if key.__class__ is str and key:  # visitor_key's first case, inline: the usual one
+            index = self.by_anonymous_id
+        else:
+            anonymous, key = visitor_key(event)
+            index = self.by_anonymous_id if anonymous else self.by_user_id
         visitor = index.get(key)
         if visitor is None:
             visitor = index[key] = Visitor()
@@ -245,9 +249,10 @@ class Engine:
         if visitor.crumbs is None:
             visitor.crumbs = new_ring(crumb_time(event), word)
         else:
-            gone = evicted_word(visitor.crumbs, visitor.head, limit)
-            if gone is not None and gone & CATEGORY_MASK == SENTRY_EVENT:
-                visitor.event_ids = visitor.event_ids[ID_SIZE:]
+            if visitor.event_ids:  # a sentry.event record may be overwritten: its id goes too
+                gone = evicted_word(visitor.crumbs, visitor.head, limit)
+                if gone is not None and gone & CATEGORY_MASK == SENTRY_EVENT:
+                    visitor.event_ids = visitor.event_ids[ID_SIZE:]
             visitor.crumbs, visitor.head = append(
                 visitor.crumbs, visitor.head, limit, crumb_time(event), word
             )
