@@ -7,6 +7,7 @@ regular expression used as a search. JavaScript and Python regex dialects differ
 in the browser.
 """
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -212,7 +213,7 @@ class _Translator:
         if self.ignore_case:
             codes = _fold(codes)
         if negated:
-            codes = _ALL_UNITS - codes
+            codes = _all_units() - codes
         self._emit(_class_of(codes), _ATOM)
         return i
 
@@ -266,20 +267,30 @@ def _character_escape(units: str, i: int, *, in_class: bool) -> tuple[int, int]:
     return ord(nxt), i + 2
 
 
-_ALL_UNITS = frozenset(range(0x10000))
-_DIGITS = frozenset(range(0x30, 0x3A))
-_WORD_UNITS = _DIGITS | frozenset(range(0x41, 0x5B)) | frozenset(range(0x61, 0x7B)) | {0x5F}
-_SPACE_UNITS = frozenset(
-    (9, 10, 11, 12, 13, 32, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F)
-) | frozenset((0x205F, 0x3000, 0xFEFF))
-_CLASS_SETS = {
-    "d": _DIGITS,
-    "D": _ALL_UNITS - _DIGITS,
-    "w": _WORD_UNITS,
-    "W": _ALL_UNITS - _WORD_UNITS,
-    "s": _SPACE_UNITS,
-    "S": _ALL_UNITS - _SPACE_UNITS,
-}
+_WORD_RANGES = ((0x30, 0x3A), (0x41, 0x5B), (0x61, 0x7B), (0x5F, 0x60))
+_SPACE_UNITS = (
+    *(9, 10, 11, 12, 13, 32, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029),
+    *(0x202F, 0x205F, 0x3000, 0xFEFF),
+)
+
+
+@functools.cache
+def _all_units() -> frozenset[int]:
+    return frozenset(range(0x10000))
+
+
+@functools.cache
+def _class_set(letter: str) -> frozenset[int]:
+    """The units of a class escape (`\\d`, `\\w`, `\\s` and their complements), made when a
+    pattern first uses it (a complement holds 65,000 units: not at import)."""
+    lower = letter.lower()
+    if lower == "d":
+        units = frozenset(range(0x30, 0x3A))
+    elif lower == "w":
+        units = frozenset(code for low, high in _WORD_RANGES for code in range(low, high))
+    else:
+        units = frozenset(_SPACE_UNITS)
+    return units if letter == lower else _all_units() - units
 
 
 def _class_codes(units: str, start: int) -> tuple[frozenset[int], bool, int]:
@@ -318,8 +329,8 @@ def _class_atom(units: str, i: int) -> tuple[int | frozenset[int], int]:
     if i + 1 >= len(units):
         raise ValueError("\\ at end of pattern")
     nxt = units[i + 1]
-    if nxt in _CLASS_SETS:
-        return _CLASS_SETS[nxt], i + 2
+    if nxt in "dDwWsS":
+        return _class_set(nxt), i + 2
     if nxt == "b":
         return 8, i + 2
     return _character_escape(units, i, in_class=True)
