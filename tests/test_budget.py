@@ -38,7 +38,7 @@ def test_a_runaway_config_entry_is_named() -> None:
 
 
 def test_runaway_stack_parsing_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
-    def endless(event: dict[str, Any]) -> dict[str, Any]:
+    def endless(event: dict[str, Any], cache: Any = None) -> dict[str, Any]:
         while True:
             pass
 

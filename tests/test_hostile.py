@@ -63,10 +63,25 @@ def _wait_for_cpu(process: "subprocess.Popen[str]", seconds: float) -> None:
         time.sleep(0.05)
 
 
+def _wait_for_cpu_time(process: "subprocess.Popen[str]", seconds: float) -> None:
+    """Let a busy run get going: until it has used `seconds` of CPU time, so a slow start on a
+    loaded machine (the signal arriving before its handlers exist) is not mistaken for it."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            break
+        if (int(fields[11]) + int(fields[12])) / ticks >= seconds:  # utime + stime
+            return
+        time.sleep(0.05)
+
+
 def test_an_endless_line_is_read_in_bounded_memory_and_sigterm_is_answered() -> None:
     with open("/dev/zero", "rb") as zeros:
         process = start("-", "--dry-run", stdin=zeros)
-        _wait_for_cpu(process, 1.5)  # by then hundreds of MB went by
+        _wait_for_cpu_time(process, 1.5)  # by then hundreds of MB went by
         peak = peak_rss_kib(process.pid)
         out, err, answered = signal_and_wait(process, signal.SIGTERM)
     report = json.loads(out)
@@ -88,7 +103,7 @@ def test_a_flood_of_blank_lines_still_answers_sigterm(tmp_path: Path) -> None:
         for _ in range(400):
             packed.write(b"\n" * (1024 * 1024))  # 400 MiB of blank lines, 400 KiB on disk
     process = start(str(flood), "--dry-run")
-    _wait_for_cpu(process, 0.5)
+    _wait_for_cpu_time(process, 1.0)
     out, err, answered = signal_and_wait(process, signal.SIGTERM)
     assert answered < 1.0
     assert process.returncode == 4, err
@@ -205,7 +220,7 @@ def test_sigint_is_answered_within_a_second_inside_a_runaway_regex(
 ) -> None:
     dump = write_dump([catastrophic(n) for n in range(20)])
     process = start(str(dump), "--dry-run", "--ignore-error", "/(a+)+$/")
-    _wait_for_cpu(process, 0.5)
+    _wait_for_cpu_time(process, 1.0)
     out, err, answered = signal_and_wait(process, signal.SIGINT)
     assert answered < 1.5  # the budget (1 s) ends the match, then the stop
     assert process.returncode == 4, err
