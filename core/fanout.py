@@ -92,6 +92,8 @@ class Jobs:
     def __init__(self, options: ReplayOptions, count: int, io: ReplayIO) -> None:
         if STDIN in options.paths:
             raise UsageError("--jobs reads the input once per job: give files, not -")
+        if options.limit is not None or options.strict:
+            raise UsageError("--limit and --strict stop one process: use them without --jobs")
         dry_run = check_replay(options, io)
         base = state_path_of(options, dry_run)
         shards = [options.shard.job(number, count) for number in range(count)]

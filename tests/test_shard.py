@@ -247,3 +247,20 @@ def test_merged_reports_add_up_and_keep_the_first_reason_to_stop() -> None:
     assert merged.outcomes == {"would_send": 5, "rejected": 2}
     assert merged.exit_code == 3
     assert report_from_json(merged.to_json()).to_json() == merged.to_json()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (("--limit", "5"), "--limit and --strict stop one process"),
+        (("--strict",), "--limit and --strict stop one process"),
+        (("--shard", "2/2"), "--shard: shard 2 of 2 does not exist"),
+        (("--shard", "1"), "--shard: '1' is not K/N"),
+    ],
+)
+def test_what_cannot_be_split_is_refused_before_reading(
+    mixed_dump: Path, extra: tuple[str, ...], message: str
+) -> None:
+    code, _, err = cli(str(mixed_dump), "--dry-run", "--jobs", "2", *extra)
+    assert code == 2
+    assert message in err
