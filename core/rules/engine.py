@@ -205,9 +205,10 @@ class Engine:
         if page is None:
             return consent_verdict(event, self.consent, self.semantics)
         visitor = self._visitor(event)
-        pages = visitor.pages
+        rare = visitor.extras()
+        pages = rare.pages
         if pages is None:
-            pages = visitor.pages = {}
+            pages = rare.pages = {}
         verdict: Verdict | None = pages.get(page)
         if verdict is None:
             verdict = consent_verdict(event, self.consent, self.semantics)
@@ -249,15 +250,16 @@ class Engine:
         if visitor.crumbs is None:
             visitor.crumbs = new_ring(crumb_time(event), word)
         else:
-            if visitor.event_ids:  # a sentry.event record may be overwritten: its id goes too
+            rare = visitor.rare
+            if rare is not None and rare.event_ids:  # an overwritten sentry.event takes its id
                 gone = evicted_word(visitor.crumbs, visitor.head, limit)
                 if gone is not None and gone & CATEGORY_MASK == SENTRY_EVENT:
-                    visitor.event_ids = visitor.event_ids[ID_SIZE:]
+                    rare.event_ids = rare.event_ids[ID_SIZE:]
             visitor.crumbs, visitor.head = append(
                 visitor.crumbs, visitor.head, limit, crumb_time(event), word
             )
         if event_hex:
-            visitor.event_ids += bytes.fromhex(event_hex)
+            visitor.extras().event_ids += bytes.fromhex(event_hex)
 
     def _identify(self, record: Record, event: dict[str, Any]) -> Decision:
         try:
@@ -314,9 +316,10 @@ class Engine:
             return self._decision(dropped, why)
         visitor = self._visitor(event)
         keys = dedupe_keys(payload)
-        if is_duplicate(keys, visitor.last_error):
+        rare = visitor.extras()
+        if is_duplicate(keys, rare.last_error):
             return self._decision(Outcome.DEDUPLICATED, "same as this visitor's previous error")
-        visitor.last_error = keys
+        rare.last_error = keys
         tags = {**payload.pop("tags", {}), "rudderstack.type": "track"}
         sentry, timestamp = self._common(record, event, "error", tags)
         sentry.update(payload)
@@ -324,7 +327,7 @@ class Engine:
         if visitor.user is not None:
             sentry["user"] = orjson.Fragment(visitor.user)
         if visitor.crumbs:
-            values = breadcrumbs_json(visitor.crumbs, visitor.head, self.texts, visitor.event_ids)
+            values = breadcrumbs_json(visitor.crumbs, visitor.head, self.texts, rare.event_ids)
             sentry["breadcrumbs"] = {"values": orjson.Fragment(values)}
         # the browser's Breadcrumbs integration records the event it sends (in the scope, so
         # the visitor's next events carry it); --max-age is the tool's and does not undo that

@@ -15,13 +15,29 @@ class Visitor:
     yet), SENT_IS_CURRENT (the usual case: no copy kept), or the 16-byte digest of that user's
     JSON once a later user was kept without being sent."""
 
-    __slots__ = ("crumbs", "event_ids", "head", "last_error", "pages", "sent", "user")
+    __slots__ = ("crumbs", "head", "rare", "sent", "user")
 
     def __init__(self) -> None:
         self.user: bytes | None = None
         self.sent: bytes | None = None
         self.crumbs: Ring | None = None
         self.head = 0
+        self.rare: Rare | None = None  # what only visitors with errors or consent need
+
+    def extras(self) -> "Rare":
+        """The visitor's Rare part, made on first use."""
+        rare = self.rare
+        if rare is None:
+            rare = self.rare = Rare()
+        return rare
+
+
+class Rare:
+    """Per-visitor state most visitors never need: one slot in Visitor instead of three."""
+
+    __slots__ = ("event_ids", "last_error", "pages")
+
+    def __init__(self) -> None:
         self.event_ids = b""  # of the sentry.event breadcrumbs in the ring, oldest first
         self.last_error: tuple[bytes | None, bytes | None] | None = None  # rules/dedupe keys
         self.pages: dict[str, Any] | None = None  # consent decided per page load (rules/engine)
