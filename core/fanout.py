@@ -144,29 +144,33 @@ class Jobs:
         return self._merged(failed_output)
 
     def _route(self, job: _Job, io: ReplayIO) -> None:
-        buffer = job.buffer
-        while len(buffer) >= _HEADER.size:
-            channel, size = _HEADER.unpack_from(buffer)
-            end = _HEADER.size + size
+        buffer, start = job.buffer, 0
+        while len(buffer) - start >= _HEADER.size:
+            channel, size = _HEADER.unpack_from(buffer, start)
+            end = start + _HEADER.size + size
             if len(buffer) < end:
-                return
-            payload = bytes(buffer[_HEADER.size : end])
-            del buffer[:end]
-            if channel in _SINK_CHANNELS:
-                sink = getattr(io, _SINK_CHANNELS[channel])
-                if sink is not None:
-                    sink.write(payload)
-            elif channel == PROGRESS:
-                job.progress = Progress(**orjson.loads(payload))
-                if io.progress is not None:
-                    io.progress(self._progress())
-            elif channel == NOTICE and io.notice is not None:
-                io.notice(payload.decode())
-            elif channel == REPORT:
-                job.report = report_from_json(orjson.loads(payload))
-            elif channel == ERROR:
-                found = orjson.loads(payload)
-                job.error = (int(found["code"]), str(found["message"]))
+                break  # the rest of this frame comes with the next chunk
+            self._deliver(job, channel, bytes(buffer[start + _HEADER.size : end]), io)
+            start = end
+        del buffer[:start]
+
+    def _deliver(self, job: _Job, channel: int, payload: bytes, io: ReplayIO) -> None:
+        """One frame from a job, to where it goes."""
+        if channel in _SINK_CHANNELS:
+            sink = getattr(io, _SINK_CHANNELS[channel])
+            if sink is not None:
+                sink.write(payload)
+        elif channel == PROGRESS:
+            job.progress = Progress(**orjson.loads(payload))
+            if io.progress is not None:
+                io.progress(self._progress())
+        elif channel == NOTICE and io.notice is not None:
+            io.notice(payload.decode())
+        elif channel == REPORT:
+            job.report = report_from_json(orjson.loads(payload))
+        elif channel == ERROR:
+            found = orjson.loads(payload)
+            job.error = (int(found["code"]), str(found["message"]))
 
     def _progress(self) -> Progress:
         shown = [job.progress for job in self.jobs if job.progress is not None]
