@@ -620,3 +620,17 @@ def test_a_deep_trait_arrives_as_object_and_array_markers() -> None:
     assert identify["user"] == expected_user
     assert error["user"] == expected_user
     assert error["extra"]["rudderstack"]["messageId"] == {"a": "[Object]"}
+
+
+def test_a_visitor_remembers_the_consent_of_its_last_four_page_loads() -> None:
+    granted, revoked = (["C0004"], ["C0002"]), (["C0001"], ["C0004"])
+    events = [ev("track", A, 1, event="Error", context=consented("pv-1", *granted))]
+    events += [
+        ev("track", A, n, event="Error", context=consented(f"pv-{n}", *granted))
+        for n in range(2, 6)
+    ]  # four more page loads: pv-1 is forgotten
+    later = ev("track", A, 9, event="Error", context=consented("pv-1", *revoked))
+    for n, event in enumerate([*events, later]):
+        event["properties"] = {"message": f"m{n}"}
+    outcomes = [d.outcome for d in run([*events, later], CONSENT_CONFIG)]
+    assert outcomes == [Outcome.WOULD_SEND] * 5 + [Outcome.CONSENT_DENIED]

@@ -64,7 +64,7 @@ from core.rules.visitors import SENT_IS_CURRENT, Visitor, digest, is_last_sent
 from core.shard import visitor_key
 
 SENTRY_RETIMESTAMP_AGE = timedelta(days=30)  # Relay max_secs_in_past (reference peers §4.1)
-PAGES_PER_VISITOR = 8  # page loads whose consent decision a visitor remembers (tabs interleave)
+PAGES_PER_VISITOR = 4  # page loads whose consent decision a visitor remembers (tabs interleave)
 
 
 class IdentifyMode(StrEnum):
@@ -204,17 +204,15 @@ class Engine:
         page = page_view_id(event)
         if page is None:
             return consent_verdict(event, self.consent, self.semantics)
-        visitor = self._visitor(event)
-        rare = visitor.extras()
+        rare = self._visitor(event).extras()
+        key = hash(page)  # the page's id, in 8 bytes (this process is all that reads it)
         pages = rare.pages
-        if pages is None:
-            pages = rare.pages = {}
-        verdict: Verdict | None = pages.get(page)
-        if verdict is None:
-            verdict = consent_verdict(event, self.consent, self.semantics)
-            if len(pages) >= PAGES_PER_VISITOR:
-                del pages[next(iter(pages))]
-            pages[page] = verdict
+        for index in range(0, len(pages), 2):
+            if pages[index] == key:
+                verdict: Verdict = pages[index + 1]
+                return verdict
+        verdict = consent_verdict(event, self.consent, self.semantics)
+        rare.pages = (*pages[-2 * (PAGES_PER_VISITOR - 1) :], key, verdict)
         return verdict
 
     def _decision(self, outcome: Outcome, detail: str) -> Decision:

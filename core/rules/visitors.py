@@ -40,7 +40,8 @@ class Rare:
     def __init__(self) -> None:
         self.event_ids = b""  # of the sentry.event breadcrumbs in the ring, oldest first
         self.last_error: tuple[bytes | None, bytes | None] | None = None  # rules/dedupe keys
-        self.pages: dict[str, Any] | None = None  # consent decided per page load (rules/engine)
+        # consent decided per page load: (hash of a pageViewId, its Verdict, ...), newest last
+        self.pages: tuple[Any, ...] = ()
 
 
 def digest(user_json: bytes) -> bytes:
