@@ -1,13 +1,8 @@
 """The `rudder-sentry` Typer application: `replay` and `validate`."""
 
-import signal
 import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
 from typing import Annotated
 
 import orjson
@@ -25,7 +20,7 @@ from core.errors import ExitCode, UsageError
 from core.fanout import Jobs
 from core.input.layouts import Window, parse_bound
 from core.input.paths import STDIN
-from core.pipeline import ReplayIO
+from core.pipeline import ReplayIO, stop_on_signals
 from core.report import Report, merge_reports, report_from_json
 from core.rules.engine import EngineOptions, IdentifyMode
 from core.rules.eventfilter import Semantics
@@ -57,23 +52,6 @@ def main_options(
     ] = False,
 ) -> None:
     """Replay RudderStack event dumps into Sentry (or dry-run a destination config)."""
-
-
-@contextmanager
-def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    """SIGINT/SIGTERM stop reading; a second one aborts at once."""
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt
-        stop.set()
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
 
 
 def _shard(text: str | None) -> Shard:
@@ -311,7 +289,7 @@ def replay(
         with opened_sinks(wanted, explain, stdout_bin, sys.stderr.buffer) as sinks:
             io.output, io.rejects, io.failures, io.explain = sinks
             runner = Jobs(options, jobs, io) if jobs > 1 else None  # forked before any thread
-            with progress_display(stderr, show_progress) as io.progress, _stop_on_signals(io.stop):
+            with progress_display(stderr, show_progress) as io.progress, stop_on_signals(io.stop):
                 try:
                     result = runner.collect(io) if runner else run_replay(options, io)
                 except KeyboardInterrupt:

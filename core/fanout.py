@@ -15,17 +15,16 @@ import selectors
 import signal
 import struct
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import orjson
 
 from core.errors import ConfigError, ExitCode, RudderSentryError, UsageError
 from core.input.paths import STDIN
-from core.pipeline import Progress, ReplayIO
+from core.pipeline import Progress, ReplayIO, stop_on_signals
 from core.report import Report, merge_reports, report_from_json
 from core.run import ReplayOptions, check_replay, run_replay, shard_state_path, state_path_of
 from core.sinks import Sink
@@ -246,7 +245,7 @@ def _run_job(options: ReplayOptions, writer: _FrameWriter, wanted: set[int]) -> 
     io.progress = _sending(writer, PROGRESS, lambda p: orjson.dumps(asdict(p)), stop)
     io.notice = _sending(writer, NOTICE, str.encode, stop)
     try:
-        with _stop_on_signals(stop):
+        with stop_on_signals(stop):
             report = run_replay(options, io)
         writer.send(REPORT, orjson.dumps(report.to_json()))
         return 0
@@ -273,20 +272,3 @@ def _sending(
             stop.set()
 
     return send
-
-
-@contextlib.contextmanager
-def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    """In a job: the first SIGTERM (or SIGINT) stops reading; a second aborts at once."""
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt
-        stop.set()
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)

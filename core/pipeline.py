@@ -5,9 +5,12 @@ of visitors (the engine's state) and the ids sent in this run, never with the ev
 An output that cannot be written stops the loop like an interruption (core/sinks.py).
 """
 
+import contextlib
+import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import Any, BinaryIO
 
 import orjson
@@ -59,6 +62,24 @@ class ReplayIO:
     def sinks(self) -> list[Sink]:
         """The outputs that are open."""
         return [s for s in (self.output, self.rejects, self.failures, self.explain) if s]
+
+
+@contextlib.contextmanager
+def stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGINT/SIGTERM set `stop` (reading ends, the run finishes cleanly); a second one raises
+    KeyboardInterrupt (abort at once, with the state written)."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 class Pipeline:
