@@ -17,7 +17,6 @@ import struct
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -26,7 +25,7 @@ from core.errors import ConfigError, ExitCode, RudderSentryError, UsageError
 from core.input.paths import STDIN
 from core.pipeline import Progress, ReplayIO, stop_on_signals
 from core.report import Report, merge_reports, report_from_json
-from core.run import ReplayOptions, check_replay, run_replay, shard_state_path, state_path_of
+from core.run import ReplayOptions, check_jobs, run_replay
 from core.sinks import Sink
 
 _HEADER = struct.Struct("<BI")  # channel, payload length
@@ -93,19 +92,15 @@ class Jobs:
             raise UsageError("--jobs reads the input once per job: give files, not -")
         if options.limit is not None or options.strict:
             raise UsageError("--limit and --strict stop one process: use them without --jobs")
-        dry_run = check_replay(options, io)
-        base = state_path_of(options, dry_run)
-        shards = [options.shard.job(number, count) for number in range(count)]
+        states = check_jobs(options, io, count)
         self.options = [
             replace(
                 options,
-                shard=shard,
-                state_path=str(shard_state_path(base, shard)) if base is not None else None,
+                shard=options.shard.job(number, count),
+                state_path=str(state) if state is not None else None,
             )
-            for shard in shards
+            for number, state in enumerate(states)
         ]
-        if base is not None:
-            check_replay(options, io, [Path(o.state_path or "") for o in self.options])
         wanted = {c for c, name in _SINK_CHANNELS.items() if getattr(io, name) is not None}
         self.jobs: list[_Job] = []
         for number, job_options in enumerate(self.options):

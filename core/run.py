@@ -28,7 +28,7 @@ from core.delivery.options import DeliveryOptions
 from core.delivery.recording import RecordingSender
 from core.errors import ConfigError, UsageError
 from core.input.layouts import Window
-from core.input.paths import STDIN, expand_paths
+from core.input.paths import STDIN, Expansion, expand_paths
 from core.pipeline import Pipeline, ReplayIO
 from core.report import Report
 from core.rules.budget import DEFAULT_BUDGET, WorkBudget
@@ -82,21 +82,11 @@ def run_replay(
     """Run one replay and return its report. Raises RudderSentryError before reading anything
     when the paths, the config or the DSN are unusable."""
     started = clock.monotonic()
-    expansion = expand_paths(list(options.paths), options.window)
+    expansion, config, dry_run, _ = _prepare(options, io, 1)
     paths = expansion.files
-    config = load_effective_config(options)
-    dry_run = options.dry_run or config.debug_mode
-    _check_outputs(paths, io, [_state_path(options, dry_run)])
-    base = state_path_of(options, dry_run)
-    if base is not None and (options.state_path is None or options.shard.whole):
-        problem = state_family_problem(base, options.shard)
-        if problem is not None:
-            raise UsageError(problem)
     report = Report(dry_run=dry_run, shard="" if options.shard.whole else str(options.shard))
     if config.debug_mode and not options.dry_run:
         report.notes.append("debugMode is on in the config: dry-run, nothing is sent")
-    if not dry_run:
-        check_dsn(config.dsn)
     report.destination = {
         "id": config.destination_id,
         "name": config.destination_name,
@@ -164,23 +154,36 @@ def check_dsn(dsn: str) -> None:
         raise ConfigError(problem)
 
 
-def check_replay(
-    options: ReplayOptions, io: ReplayIO, states: list[Path | None] | None = None
-) -> bool:
-    """What run_replay checks before reading (paths, config, DSN, outputs, state files), for a
-    run that will be split into jobs (their `states`); whether it is a dry-run."""
-    paths = expand_paths(list(options.paths), options.window).files
+def check_jobs(options: ReplayOptions, io: ReplayIO, jobs: int) -> list[Path | None]:
+    """What run_replay checks before reading, for a run split into `jobs` (--jobs): each job's
+    state file (None: no state)."""
+    return _prepare(options, io, jobs)[3]
+
+
+def _prepare(
+    options: ReplayOptions, io: ReplayIO, jobs: int
+) -> tuple[Expansion, DestinationConfig, bool, list[Path | None]]:
+    """Everything checked before a byte is read (paths, config, outputs, state files, DSN):
+    the input files, the config, whether it is a dry-run, and each of the `jobs` state files."""
+    expansion = expand_paths(list(options.paths), options.window)
     config = load_effective_config(options)
     dry_run = options.dry_run or config.debug_mode
-    _check_outputs(paths, io, states if states is not None else [_state_path(options, dry_run)])
-    if not dry_run:
-        check_dsn(config.dsn)
     base = state_path_of(options, dry_run)
-    if base is not None and states is not None:
-        problem = state_family_problem(base, options.shard.job(0, len(states)))
+    if jobs == 1:
+        states = [_state_path(options, dry_run)]
+    else:
+        shards = [options.shard.job(number, jobs) for number in range(jobs)]
+        states = [shard_state_path(base, s) if base is not None else None for s in shards]
+    _check_outputs(expansion.files, io, states)
+    # a state file the user named for one shard is that shard's alone; otherwise the family
+    # beside it must be split the same way
+    if base is not None and (jobs > 1 or options.state_path is None or options.shard.whole):
+        problem = state_family_problem(base, options.shard.job(0, jobs))
         if problem is not None:
             raise UsageError(problem)
-    return dry_run
+    if not dry_run:
+        check_dsn(config.dsn)
+    return expansion, config, dry_run, states
 
 
 def state_path_of(options: ReplayOptions, dry_run: bool) -> Path | None:
