@@ -30,12 +30,11 @@ from core.sinks import Sink
 
 _HEADER = struct.Struct("<BI")  # channel, payload length
 OUTPUT, REJECTS, FAILURES, EXPLAIN, PROGRESS, NOTICE, REPORT, ERROR = range(1, 9)
-_SINK_CHANNELS = {OUTPUT: "output", REJECTS: "rejects", FAILURES: "failures", EXPLAIN: "explain"}
-_SINK_NAMES = {
-    OUTPUT: "--output",
-    REJECTS: "--rejects",
-    FAILURES: "--failures",
-    EXPLAIN: "--explain (stderr)",
+_SINKS = {  # channel: (the ReplayIO attribute, the sink's name)
+    OUTPUT: ("output", "--output"),
+    REJECTS: ("rejects", "--rejects"),
+    FAILURES: ("failures", "--failures"),
+    EXPLAIN: ("explain", "--explain (stderr)"),
 }
 _STOP_GRACE = 0.2  # seconds between polls of the stop flag
 
@@ -101,7 +100,7 @@ class Jobs:
             )
             for number, state in enumerate(states)
         ]
-        wanted = {c for c, name in _SINK_CHANNELS.items() if getattr(io, name) is not None}
+        wanted = {c for c, (name, _) in _SINKS.items() if getattr(io, name) is not None}
         self.jobs: list[_Job] = []
         for number, job_options in enumerate(self.options):
             self.jobs.append(_fork(number, job_options, wanted, [j.fd for j in self.jobs]))
@@ -150,8 +149,8 @@ class Jobs:
 
     def _deliver(self, job: _Job, channel: int, payload: bytes, io: ReplayIO) -> None:
         """One frame from a job, to where it goes."""
-        if channel in _SINK_CHANNELS:
-            sink = getattr(io, _SINK_CHANNELS[channel])
+        if channel in _SINKS:
+            sink = getattr(io, _SINKS[channel][0])
             if sink is not None:
                 sink.write(payload)
         elif channel == PROGRESS:
@@ -233,10 +232,10 @@ def _run_job(options: ReplayOptions, writer: _FrameWriter, wanted: set[int]) -> 
     """A job's whole life: the replay of its shard, its report sent back."""
     stop = threading.Event()
     io = ReplayIO(stop=stop)
-    for channel, name in _SINK_CHANNELS.items():
+    for channel, (name, label) in _SINKS.items():
         if channel in wanted:
             stream: Any = _ChannelStream(writer, channel)
-            setattr(io, name, Sink(_SINK_NAMES[channel], stream))
+            setattr(io, name, Sink(label, stream))
     io.progress = _sending(writer, PROGRESS, lambda p: orjson.dumps(asdict(p)), stop)
     io.notice = _sending(writer, NOTICE, str.encode, stop)
     try:

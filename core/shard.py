@@ -72,7 +72,11 @@ class Shard:
         return self.owns_key(*visitor_key(event))
 
     def owns_key(self, anonymous: bool, key: str) -> bool:
-        return shard_hash(anonymous, key) % self.count == self.index
+        return self.owns_hash(shard_hash(anonymous, key))
+
+    def owns_hash(self, value: int) -> bool:
+        """Whether a visitor whose key hashes to `value` is this shard's."""
+        return value % self.count == self.index
 
     def __str__(self) -> str:
         return f"{self.index}/{self.count}"

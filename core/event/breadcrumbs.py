@@ -34,7 +34,7 @@ from core.js.value import UNDEFINED, is_truthy, js_get, js_string
 NAVIGATION, TRACK, SENTRY_EVENT = 0, 1 << 30, 2 << 30
 CATEGORY_MASK = 3 << 30
 LEVEL_SHIFT = 27
-LEVELS = ("fatal", "error", "warning", "info", "debug")  # @sentry/browser 6.13.1 Severity
+SEVERITIES = ("fatal", "error", "warning", "info", "debug")  # @sentry/browser 6.13.1 Severity
 TEXT_ID_MASK = (1 << LEVEL_SHIFT) - 1
 ID_SIZE = 16  # an event id's bytes
 NO_TEXT = TEXT_ID_MASK
@@ -209,7 +209,7 @@ def breadcrumbs_json(ring: Ring, head: int, texts: TextTable, ids: bytes = b"") 
             kind = b'"category":"rudderstack.track","type":"default"'
             tail = b',"message":%s' % orjson.dumps(text) if text is not None else b""
         else:
-            level = LEVELS[(word >> LEVEL_SHIFT) & 7].encode()
+            level = SEVERITIES[(word >> LEVEL_SHIFT) & 7].encode()
             event_id = ids[next_id : next_id + ID_SIZE].hex().encode()
             next_id += ID_SIZE
             kind = b'"category":"sentry.event","event_id":"%s"' % event_id

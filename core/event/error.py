@@ -5,6 +5,7 @@ from typing import Any
 
 import orjson
 
+from core.event.breadcrumbs import SEVERITIES
 from core.event.fields import first_text, get_field, page_url
 from core.js.regex import js_units
 from core.js.tracekit import parse_stack
@@ -19,7 +20,7 @@ DEFAULT_ERROR_EVENTS = (
     "Unhandled Error",
     "Uncaught Exception",
 )
-LEVELS = frozenset({"fatal", "error", "warning", "info", "debug"})
+LEVELS = frozenset(SEVERITIES)
 MAX_VALUE_LENGTH = 250  # @sentry/browser maxValueLength
 
 

@@ -225,7 +225,7 @@ class DumpReader:
                         line = line.removeprefix(BOM)
                     if shard is not None:
                         found = peek_hash(line)
-                        if found is not None and found % shard.count != shard.index:
+                        if found is not None and not shard.owns_hash(found):
                             continue  # another shard's visitor: not even parsed
                         if found is None:  # parsed whole, its records kept one by one
                             yield from filter(self._keeps, parse_line(line, source, lineno))

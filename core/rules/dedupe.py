@@ -86,9 +86,7 @@ def _tag(value: Any) -> Any:
 
 def _index(value: Any, index: int) -> Any:
     """`value[index]` on a JSON value (a string indexes UTF-16 units; not needed past 0)."""
-    if isinstance(value, list):
-        return value[index] if index < len(value) else UNDEFINED
-    if isinstance(value, str):
+    if isinstance(value, list | str):
         return value[index] if index < len(value) else UNDEFINED
     if isinstance(value, dict):
         return value.get(str(index), UNDEFINED)

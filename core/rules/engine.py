@@ -23,9 +23,9 @@ from core.event.breadcrumbs import (
     CATEGORY_MASK,
     ID_SIZE,
     LEVEL_SHIFT,
-    LEVELS,
     NAVIGATION,
     SENTRY_EVENT,
+    SEVERITIES,
     TRACK,
     TextTable,
     append,
@@ -329,7 +329,7 @@ class Engine:
             sentry["breadcrumbs"] = {"values": orjson.Fragment(values)}
         # the browser's Breadcrumbs integration records the event it sends (in the scope, so
         # the visitor's next events carry it); --max-age is the tool's and does not undo that
-        level = LEVELS.index(sentry["level"]) << LEVEL_SHIFT
+        level = SEVERITIES.index(sentry["level"]) << LEVEL_SHIFT
         self._crumb(event, SENTRY_EVENT | level, event_description(sentry), sentry["event_id"])
         detail = _describe_error(sentry) if self.explain else ""
         return self._sendable(sentry, timestamp, "error", detail)
