@@ -2,6 +2,8 @@
 
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -86,3 +88,17 @@ def serve() -> Iterator[Callable[..., ScriptedServer]]:
     yield start
     for server in servers:
         server.close()
+
+
+def start(*args: str, stdin: Any = subprocess.DEVNULL, dsn: str = "") -> "subprocess.Popen[str]":
+    """`rudder-sentry replay ARGS --report json` as a process (for signals and timing)."""
+    command = [sys.executable, "-m", "cli", "replay", *args, "--no-progress", "--report", "json"]
+    return subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env={**os.environ, "SENTRY_DSN": dsn},
+        stdin=stdin,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )

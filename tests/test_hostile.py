@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -19,21 +18,8 @@ import pytest
 from core.input.records import MAX_LINE
 from core.pipeline import ReplayIO
 from core.run import ReplayOptions, run_replay
-from tests.conftest import ROOT, error_event
+from tests.conftest import error_event, start
 from tests.faultserver import Faults, FaultServer
-
-
-def start(*args: str, stdin: Any = subprocess.DEVNULL, dsn: str = "") -> "subprocess.Popen[str]":
-    command = [sys.executable, "-m", "cli", "replay", *args, "--no-progress", "--report", "json"]
-    return subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env={**os.environ, "SENTRY_DSN": dsn},
-        stdin=stdin,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 def test_a_line_over_the_limit_is_one_rejected_record(tmp_path: Path) -> None:

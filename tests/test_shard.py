@@ -19,7 +19,7 @@ from core.input.records import to_record
 from core.report import Report, merge_reports, report_from_json
 from core.shard import Shard, peek_hash, shard_hash, visitor_key
 from tests.bench.generate import generate
-from tests.conftest import ROOT, error_event, examples
+from tests.conftest import ROOT, error_event, examples, start
 from tests.faultserver import Faults, FaultServer
 
 
@@ -150,20 +150,11 @@ def test_sigint_stops_every_job_with_its_state_written(tmp_path: Path) -> None:
     dump = tmp_path / "errors.ndjson"
     dump.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in events))
     state = tmp_path / "state.sqlite"
-    command = [sys.executable, "-m", "cli", "replay", str(dump), "--jobs", "2"]
-    command += ["--state", str(state), "--no-progress", "--report", "json", "--workers", "2"]
     with FaultServer(Faults(latency=0.05)) as server:
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env={**os.environ, "SENTRY_DSN": server.dsn},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+        process = start(
+            str(dump), "--jobs", "2", "--state", str(state), "--workers", "2", dsn=server.dsn
         )
-        deadline = time.monotonic() + 30
-        while len(server.sink.stored) < 20 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        assert server.sink.wait_stored(20, timeout=30)
         process.send_signal(signal.SIGINT)
         started = time.monotonic()
         out, err = process.communicate(timeout=30)
