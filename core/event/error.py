@@ -83,12 +83,11 @@ class FrameCache:
     6.13.1 treats differently (`framesToPop` 1, true and 1.0). Bounded: at `limit` entries the
     oldest half is dropped. A hit returns fresh copies (frames are changed later: in_app)."""
 
-    __slots__ = ("entries", "hits", "limit")
+    __slots__ = ("entries", "limit")
 
     def __init__(self, limit: int = 4096) -> None:
         self.entries: dict[bytes, tuple[dict[str, Any], ...]] = {}
         self.limit = limit
-        self.hits = 0
 
     def frames(self, ex: dict[str, Any]) -> list[dict[str, Any]]:
         """parse_stack(ex), from the cache when this object was parsed before."""
@@ -104,8 +103,6 @@ class FrameCache:
                 for old in list(entries)[: self.limit // 2]:
                     del entries[old]
             entries[key] = found
-        else:
-            self.hits += 1
         return [frame.copy() for frame in found]
 
 

@@ -227,20 +227,15 @@ def _count_groups(units: str) -> int:
             i += 2
             continue
         if char == "[":
-            i = _class_codes(units, i)[2] if _class_closes(units, i) else len(units)
+            try:
+                i = _class_codes(units, i)[2]
+            except ValueError:  # a class never closed: the translation refuses the pattern
+                i = len(units)
             continue
         if char == "(" and (not units.startswith("(?", i) or _GROUP_NAME.match(units, i)):
             count += 1
         i += 1
     return count
-
-
-def _class_closes(units: str, start: int) -> bool:
-    try:
-        _class_codes(units, start)
-    except ValueError:
-        return False
-    return True
 
 
 def _character_escape(units: str, i: int, *, in_class: bool) -> tuple[int, int]:
