@@ -64,6 +64,10 @@ class _Prefixed(io.RawIOBase):
 
 def open_dump(stream: BinaryIO) -> io.BufferedIOBase:
     """The stream itself, or a gzip reader over it when it starts with the gzip magic bytes."""
+    if isinstance(stream, io.BufferedReader):  # a file: sniffed in place (measured: reading
+        head = stream.peek(2)[:2]  # through _Prefixed copies every chunk, 1.3 GB/s, not 5)
+        if len(head) == 2 or not head:
+            return GzipStream(stream) if head == GZIP_MAGIC else stream
     head = b""
     while len(head) < 2:
         more = stream.read(2 - len(head))
