@@ -13,7 +13,7 @@ from cli.errors import exit_on_error
 from cli.outputs import StreamConsole, opened_sinks, show_report, warn_to
 from cli.progress import progress_display
 from cli.render import ReportFormat, render_report, render_validation, write_json
-from core import __version__
+from core import __version__, native
 from core.config import Overrides
 from core.delivery.options import DEFAULT_WORKERS, GIVE_UP_AFTER, DeliveryOptions
 from core.errors import ExitCode, UsageError
@@ -40,7 +40,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        print(f"rudder-sentry {__version__}")
+        print(f"rudder-sentry {__version__} (hot path: {native.status()})")
         raise typer.Exit()
 
 

@@ -150,7 +150,9 @@ def test_validate_text_and_json(tmp_path: Path) -> None:
 def test_version_and_module_entry_point() -> None:
     code, out, _ = invoke("--version")
     assert code == 0
-    assert re.fullmatch(r"rudder-sentry \d+\.\d+\.\d+\S*\n", out)
+    assert re.fullmatch(
+        r"rudder-sentry \d+\.\d+\.\d+\S* \(hot path: (compiled \(mypyc\)|python: .+)\)\n", out
+    )
     result = subprocess.run(
         [sys.executable, "-m", "cli", "replay", "--help"],
         capture_output=True,

@@ -1,0 +1,123 @@
+"""The compiled hot path (core/native.py): used by the suite, never stale, same results."""
+
+import importlib.machinery
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core import native
+from tests.bench.generate import generate
+from tests.conftest import DATA, ROOT, SAMPLES
+
+
+def test_the_suite_runs_the_compiled_hot_path() -> None:
+    if os.environ.get(native.PURE_ENV):
+        pytest.skip(f"{native.PURE_ENV} is set: the Python sources are under test")
+    assert native.status() == "compiled (mypyc)", "run `make test` (it builds core/_native/)"
+    from core.rules import engine
+
+    assert Path(engine.__file__).parent == native.BUILD_DIR
+
+
+@pytest.fixture
+def fake_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project root with two core sources and a manifest that matches them."""
+    root = tmp_path / "project"
+    (root / "core" / "rules").mkdir(parents=True)
+    (root / "core" / "__init__.py").write_text("")
+    (root / "core" / "rules" / "engine.py").write_text("x = 1\n")
+    build = root / "core" / "_native"
+    build.mkdir()
+    (build / "engine.so").write_bytes(b"")
+    monkeypatch.setattr(native, "ROOT", root)
+    monkeypatch.setattr(native, "BUILD_DIR", build)
+    monkeypatch.setattr(native, "MANIFEST", build / "manifest.json")
+    monkeypatch.setattr(native, "NATIVE", ("core/rules/engine.py",))
+    monkeypatch.delenv(native.PURE_ENV, raising=False)
+    manifest = {
+        "abi": importlib.machinery.EXTENSION_SUFFIXES[0],
+        "native": ["core/rules/engine.py"],
+        "sources": {source: native.digest(root / source) for source in native.sources()},
+        "files": {"core.rules.engine": "engine.so"},
+    }
+    (build / "manifest.json").write_text(json.dumps(manifest))
+    return root
+
+
+def test_a_matching_build_is_used(fake_build: Path) -> None:
+    assert isinstance(native._usable(), dict)
+
+
+def test_an_edited_source_makes_the_build_stale(fake_build: Path) -> None:
+    (fake_build / "core" / "__init__.py").write_text("# edited\n")  # not even a compiled one
+    assert native._usable() == "python: core/__init__.py changed since the build (make rebuilds it)"
+
+
+def test_a_new_source_makes_the_build_stale(fake_build: Path) -> None:
+    (fake_build / "core" / "rules" / "new.py").write_text("")
+    assert native._usable() == "python: core's modules changed since the build (make rebuilds it)"
+
+
+def test_no_build_and_the_opt_out(fake_build: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(native.PURE_ENV, "1")
+    assert native._usable() == f"python: {native.PURE_ENV} is set"
+    monkeypatch.delenv(native.PURE_ENV)
+    (fake_build / "core" / "_native" / "manifest.json").unlink()
+    assert native._usable() == "python: not built (make builds it)"
+
+
+def _replay(paths: list[Path], out: Path, pure: bool, config: Path) -> dict[str, object]:
+    out.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != native.PURE_ENV}
+    if pure:
+        env[native.PURE_ENV] = "1"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cli",
+            "replay",
+            *map(str, paths),
+            "--config",
+            str(config),
+            "--dry-run",
+            "--no-state",
+            "--no-progress",
+            "--report",
+            "json",
+            "--output",
+            str(out / "output.jsonl"),
+            "--explain",
+            "--rejects",
+            str(out / "rejects.jsonl"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        check=False,
+    )
+    assert result.returncode in (0, 3), result.stderr
+    report: dict[str, object] = json.loads(result.stdout)
+    for key in ("duration_s", "records_per_s"):
+        report.pop(key)
+    (out / "explain.tsv").write_bytes(result.stderr)
+    return report
+
+
+def test_compiled_and_python_decide_alike(tmp_path: Path) -> None:
+    """The same dumps through both: outputs, explanations, rejects and reports identical."""
+    generated = tmp_path / "generated.ndjson"
+    generate(generated, 6000, 300)  # the bench's mix: Zipf errors, identifies, pages, tracks
+    paths = [generated, SAMPLES / "dumps", DATA / "rudder-sample-events.ndjson"]
+    config = SAMPLES / "configs" / "destination.json"
+    compiled = _replay(paths, tmp_path / "compiled", False, config)
+    pure = _replay(paths, tmp_path / "pure", True, config)
+    assert compiled == pure
+    assert compiled["outcomes"]["would_send"] > 500  # type: ignore[index]
+    for name in ("output.jsonl", "explain.tsv", "rejects.jsonl"):
+        ours = (tmp_path / "compiled" / name).read_bytes()
+        assert ours == (tmp_path / "pure" / name).read_bytes(), name
