@@ -26,9 +26,10 @@ ROOT = Path(__file__).resolve().parent.parent
 BUILD_DIR = Path(__file__).resolve().parent / "_native"
 MANIFEST = BUILD_DIR / "manifest.json"
 PURE_ENV = "RUDDER_SENTRY_PURE"
-# The modules every record goes through. Not here: core/input/records.py (TooLongLine
-# subclasses bytes, which mypyc cannot compile), core/shard.py (a msgspec Struct), and the
-# modules whose frames the regex budget reads when it names what ran over (core/js, rules/budget).
+# The modules every record goes through. Not here: core/input/lines.py (a bytes subclass,
+# which mypyc cannot compile), core/shard.py (its msgspec Struct does not decode once
+# compiled), and the modules whose frames the regex budget reads when it names
+# what ran over (core/js, core/rules/budget.py).
 NATIVE = (
     "core/event/breadcrumbs.py",
     "core/event/error.py",
@@ -36,6 +37,8 @@ NATIVE = (
     "core/event/ids.py",
     "core/event/normalize.py",
     "core/event/timestamps.py",
+    "core/input/dump.py",
+    "core/input/records.py",
     "core/js/value.py",
     "core/pipeline.py",
     "core/rules/consent.py",

@@ -82,10 +82,13 @@ class Shard:
         return f"{self.index}/{self.count}"
 
 
+_ANONYMOUS = zlib.crc32(b"a\0")  # the CRC-32 of a key's prefix, continued over the key
+_USER = zlib.crc32(b"u\0")
+
+
 def shard_hash(anonymous: bool, key: str) -> int:
-    """The stable hash of a visitor key."""
-    prefix = b"a\0" if anonymous else b"u\0"
-    return zlib.crc32(prefix + key.encode("utf-8", "surrogatepass"))
+    """The stable hash of a visitor key: the CRC-32 of b"a\\0" or b"u\\0", then its UTF-8."""
+    return zlib.crc32(key.encode("utf-8", "surrogatepass"), _ANONYMOUS if anonymous else _USER)
 
 
 class _Peek(msgspec.Struct):
@@ -111,17 +114,31 @@ def peek_hash(line: bytes) -> int | None:
         found = _PEEK.decode(line)
     except (msgspec.DecodeError, msgspec.ValidationError):
         return None
+    kind = found.type
     if (
-        found.payload is not msgspec.UNSET
-        or found.batch is not msgspec.UNSET
-        or found.event_payload is not msgspec.UNSET
-        or found.EventPayload is not msgspec.UNSET
-        or found.message is not msgspec.UNSET
-        or found.type.__class__ is not str
-        or found.type.strip().lower() not in EVENT_TYPES
+        kind.__class__ is not str
+        or not _is_event_type(kind)
+        or found.payload is not UNSET
+        or found.batch is not UNSET
+        or found.event_payload is not UNSET
+        or found.EventPayload is not UNSET
+        or found.message is not UNSET
     ):
         return None
     anonymous_id = found.anonymousId
     if anonymous_id.__class__ is str and anonymous_id:
-        return shard_hash(True, anonymous_id)
+        return zlib.crc32(anonymous_id.encode("utf-8", "surrogatepass"), _ANONYMOUS)
     return shard_hash(False, _user_key(found.userId))
+
+
+UNSET = msgspec.UNSET
+_KNOWN_TYPES: dict[str, bool] = {}  # a type's spelling → whether it is an event type
+
+
+def _is_event_type(kind: str) -> bool:
+    known = _KNOWN_TYPES.get(kind)
+    if known is None:
+        known = kind.strip().lower() in EVENT_TYPES
+        if len(_KNOWN_TYPES) < 1000:
+            _KNOWN_TYPES[kind] = known
+    return known

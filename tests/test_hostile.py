@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from core.input.records import MAX_LINE
+from core.input.lines import MAX_LINE
 from core.pipeline import ReplayIO
 from core.run import ReplayOptions, run_replay
 from tests.conftest import error_event, start

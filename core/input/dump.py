@@ -16,16 +16,8 @@ from typing import Any, BinaryIO
 import orjson
 from isal import isal_zlib
 
-from core.input.records import (
-    MAX_LINE,
-    RAW_LIMIT,
-    Record,
-    TooLongLine,
-    is_bare_event,
-    parse_line,
-    reject,
-    to_record,
-)
+from core.input.lines import MAX_LINE, RAW_LIMIT, TooLongLine
+from core.input.records import Record, is_bare_event, parse_line, reject, to_record
 from core.outcome import RejectReason
 from core.shard import Shard, peek_hash
 

@@ -11,10 +11,9 @@ from typing import Any
 
 import orjson
 
+from core.input.lines import MAX_LINE, RAW_LIMIT, TooLongLine
 from core.outcome import EVENT_TYPES, RejectReason
 
-RAW_LIMIT = 64 * 1024
-MAX_LINE = 32 * 1024 * 1024  # bytes: a longer line is skipped, in constant memory (SPEC §3)
 _TYPES: dict[str, str] = {kind: kind for kind in EVENT_TYPES}  # raw type → trimmed lowercase
 loads = orjson.loads
 JSONDecodeError = orjson.JSONDecodeError
@@ -32,22 +31,6 @@ class Record:
     raw: str = ""
     detail: str = ""
     created_at: str | None = None  # the archive row's createdAt, a last-resort timestamp
-
-
-class TooLongLine(bytes):
-    """Stands in a batch of lines for one longer than MAX_LINE: empty, so no parser takes it;
-    `head` keeps its start for `--rejects`, `size` counts its bytes."""
-
-    head: bytes
-    size: int
-
-    @classmethod
-    def of(cls, start: bytes) -> "TooLongLine":
-        """The marker for a line that begins with `start` (and goes on)."""
-        line = cls()
-        line.head = start[:RAW_LIMIT]
-        line.size = len(start)
-        return line
 
 
 def raw_text(line: bytes) -> str:
