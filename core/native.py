@@ -27,8 +27,7 @@ BUILD_DIR = Path(__file__).resolve().parent / "_native"
 MANIFEST = BUILD_DIR / "manifest.json"
 PURE_ENV = "RUDDER_SENTRY_PURE"
 # The modules every record goes through. Not here: core/input/lines.py (a bytes subclass,
-# which mypyc cannot compile), core/shard.py (its msgspec Struct does not decode once
-# compiled), and the modules whose frames the regex budget reads when it names
+# which mypyc cannot compile), and the modules whose frames the regex budget reads when it names
 # what ran over (core/js, core/rules/budget.py).
 NATIVE = (
     "core/event/breadcrumbs.py",
@@ -48,6 +47,7 @@ NATIVE = (
     "core/rules/identify.py",
     "core/rules/inbound.py",
     "core/rules/visitors.py",
+    "core/shard.py",
 )
 
 _status = "python: not installed"

@@ -9,7 +9,8 @@ one of K, K + N, ..., K + N*(M-1).
 Reading skips a line another shard owns without building it: `peek_hash` decodes only the fields
 that decide (msgspec, which takes a repeated key's last value as orjson does), and only when
 the line is one bare event of a known type; any other line is parsed whole, and its records are
-filtered one by one.
+filtered one by one. (Searching the line's bytes for its keys instead was measured slower: 0.5
+to 0.7 µs for each key searched in a 1 KB line, against 1.3 µs for msgspec's whole decode.)
 Shard 0 counts what has no visitor: lines rejected before an event could be read.
 """
 
@@ -82,6 +83,7 @@ class Shard:
         return f"{self.index}/{self.count}"
 
 
+WRAPPERS = ("payload", "batch", "event_payload", "EventPayload", "message")  # records.unwrap's
 _ANONYMOUS = zlib.crc32(b"a\0")  # the CRC-32 of a key's prefix, continued over the key
 _USER = zlib.crc32(b"u\0")
 
@@ -91,20 +93,18 @@ def shard_hash(anonymous: bool, key: str) -> int:
     return zlib.crc32(key.encode("utf-8", "surrogatepass"), _ANONYMOUS if anonymous else _USER)
 
 
-class _Peek(msgspec.Struct):
-    """The fields of a line that decide its shard, the rest left unread."""
-
-    anonymousId: Any = None
-    userId: Any = None
-    type: Any = None
-    payload: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
-    batch: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
-    event_payload: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
-    EventPayload: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
-    message: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
-
-
-_PEEK = msgspec.json.Decoder(_Peek)  # a repeated key: the last wins, as with orjson
+# The fields of a line that decide its shard, the rest left unread. Made by defstruct, not a
+# class statement: this module is compiled (core/native.py), and msgspec must see the types.
+_Peek = msgspec.defstruct(
+    "_Peek",
+    [
+        ("anonymousId", Any, None),
+        ("userId", Any, None),
+        ("type", Any, None),
+        *((name, msgspec.Raw | msgspec.UnsetType, msgspec.UNSET) for name in WRAPPERS),
+    ],
+)
+_PEEK: Any = msgspec.json.Decoder(_Peek)  # a repeated key: the last wins, as with orjson
 
 
 def peek_hash(line: bytes) -> int | None:

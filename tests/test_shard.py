@@ -50,6 +50,10 @@ def mixed_dump(tmp_path_factory: pytest.TempPathFactory) -> Path:
         b'{"type":"track","event":"Error","anonymousId":"x","anonymousId":"v1","messageId":"d"}',
         orjson.dumps({"type": "bogus", "anonymousId": "v2"}),
         b'"a string"',
+        b'{"anonymousId":"v1","event":"no type"}',
+        b'{"anonymousId":"v2","type":"track",broken',
+        b'{"anonymousId":"v1","type":"page","nested":{"anonymousId":"v2"}}',
+        b'{"anonymousId":"v2","payload":{"batch":[' + orjson.dumps(error_event(9005)) + b"]}}",
     ]
     with path.open("ab") as out:
         out.write(b"\n".join(extra) + b"\n")
@@ -201,7 +205,7 @@ VALUES = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False),
     st.text(max_size=4),
     st.sampled_from(["track", "identify", " Page ", "screen", "group", "alias"]),
-    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+    st.dictionaries(st.one_of(KEYS, st.text(max_size=3)), st.text(max_size=3), max_size=2),
 )
 
 
