@@ -30,6 +30,8 @@ PURE_ENV = "RUDDER_SENTRY_PURE"
 # which mypyc cannot compile), and the modules whose frames the regex budget reads when it names
 # what ran over (core/js, core/rules/budget.py).
 NATIVE = (
+    "core/delivery/jobs.py",
+    "core/delivery/recording.py",
     "core/event/breadcrumbs.py",
     "core/event/error.py",
     "core/event/fields.py",
@@ -40,6 +42,7 @@ NATIVE = (
     "core/input/records.py",
     "core/js/value.py",
     "core/pipeline.py",
+    "core/report.py",
     "core/rules/consent.py",
     "core/rules/dedupe.py",
     "core/rules/engine.py",
@@ -48,6 +51,7 @@ NATIVE = (
     "core/rules/inbound.py",
     "core/rules/visitors.py",
     "core/shard.py",
+    "core/state.py",
 )
 
 _status = "python: not installed"
