@@ -1,6 +1,5 @@
 """The engine on whole browser sessions: users, breadcrumbs, identify modes, filters, max-age."""
 
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -52,7 +51,10 @@ def as_sent(decision: Decision) -> Decision:
     are spliced in as pre-serialized fragments)."""
     if decision.sentry_event is None:
         return decision
-    return replace(decision, sentry_event=orjson.loads(orjson.dumps(decision.sentry_event)))
+    sentry = orjson.loads(orjson.dumps(decision.sentry_event))
+    return Decision(
+        decision.outcome, decision.detail, sentry, decision.kind, decision.older_than_30_days
+    )
 
 
 SESSION = [

@@ -3,31 +3,44 @@ and `finish`. One seam for both sides, as sentry-sdk's one `capture_envelope`: t
 (core/delivery/sender.py) and the dry-run's recording sender (core/delivery/recording.py)."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Protocol
 
 from core.outcome import Failure
 
 
-@dataclass(slots=True)
 class Job:
-    """One Sentry event ready to send, and where it came from."""
+    """One Sentry event ready to send, and where it came from. (Plain classes here, for a
+    native constructor when compiled: see core.input.records.Record.)"""
 
-    event_id: str
-    payload: bytes
-    where: str  # source:line
-    record_type: str
-    message_id: str
-    detail: str
-    older: bool
+    __slots__ = ("detail", "event_id", "message_id", "older", "payload", "record_type", "where")
+
+    def __init__(
+        self,
+        event_id: str,
+        payload: bytes,
+        where: str,  # source:line
+        record_type: str,
+        message_id: str,
+        detail: str,
+        older: bool,
+    ) -> None:
+        self.event_id = event_id
+        self.payload = payload
+        self.where = where
+        self.record_type = record_type
+        self.message_id = message_id
+        self.detail = detail
+        self.older = older
 
 
-@dataclass(slots=True)
 class Done:
     """A finished job: accepted (no failure), or failed with the reason why."""
 
-    job: Job
-    failure: Failure | None = None
+    __slots__ = ("failure", "job")
+
+    def __init__(self, job: Job, failure: Failure | None = None) -> None:
+        self.job = job
+        self.failure = failure
 
     @property
     def accepted(self) -> bool:

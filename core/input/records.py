@@ -6,7 +6,6 @@ archiver line `{"payload":{"batch":[...]}}`, legacy job row `{"event_payload":..
 """
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -19,18 +18,36 @@ loads = orjson.loads
 JSONDecodeError = orjson.JSONDecodeError
 
 
-@dataclass(slots=True)
 class Record:
-    """One extracted event, or one rejected line (or rejected event of a batch)."""
+    """One extracted event, or one rejected line (or rejected event of a batch).
 
-    source: str
-    line: int
-    event: dict[str, Any] | None = None
-    type: str = ""  # normalized: trimmed, lowercase
-    reason: RejectReason | None = None
-    raw: str = ""
-    detail: str = ""
-    created_at: str | None = None  # the archive row's createdAt, a last-resort timestamp
+    A plain class, not a dataclass: compiled (core/native.py), its constructor is native;
+    a dataclass's is generated Python (measured 0.58 µs a record, against 0.1)."""
+
+    __slots__ = ("created_at", "detail", "event", "line", "raw", "reason", "source", "type")
+
+    def __init__(
+        self,
+        source: str,
+        line: int,
+        event: dict[str, Any] | None = None,
+        type: str = "",  # normalized: trimmed, lowercase
+        reason: RejectReason | None = None,
+        raw: str = "",
+        detail: str = "",
+        created_at: str | None = None,  # the archive row's createdAt, a last-resort timestamp
+    ) -> None:
+        self.source = source
+        self.line = line
+        self.event = event
+        self.type = type
+        self.reason = reason
+        self.raw = raw
+        self.detail = detail
+        self.created_at = created_at
+
+    def __repr__(self) -> str:
+        return f"Record({self.source!r}, {self.line}, type={self.type!r}, reason={self.reason})"
 
 
 def raw_text(line: bytes) -> str:

@@ -86,15 +86,29 @@ class EngineOptions:
     max_age_days: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
 class Decision:
-    """What happens to one event; `sentry_event` is set only when something is sent."""
+    """What happens to one event; `sentry_event` is set only when something is sent.
+    Not to be changed once made (a plain class for a native constructor, as core.input's
+    Record)."""
 
-    outcome: Outcome
-    detail: str = ""
-    sentry_event: dict[str, Any] | None = None
-    kind: str = ""  # "identify" or "error" when something is sent
-    older_than_30_days: bool = False
+    __slots__ = ("detail", "kind", "older_than_30_days", "outcome", "sentry_event")
+
+    def __init__(
+        self,
+        outcome: Outcome,
+        detail: str = "",
+        sentry_event: dict[str, Any] | None = None,
+        kind: str = "",  # "identify" or "error" when something is sent
+        older_than_30_days: bool = False,
+    ) -> None:
+        self.outcome = outcome
+        self.detail = detail
+        self.sentry_event = sentry_event
+        self.kind = kind
+        self.older_than_30_days = older_than_30_days
+
+    def __repr__(self) -> str:
+        return f"Decision({self.outcome!r}, {self.detail!r}, kind={self.kind!r})"
 
 
 # Shared decisions for the common outcomes when no --explain detail is wanted.
