@@ -112,7 +112,6 @@ class Pipeline:
         sender.on_wait = self._tick
         sender.on_notice = io.notice
         # bound once: the per-record path is the hot path of the whole tool
-        self.decide = engine.decide
         self.outcomes = report.outcomes
         self.by_type = report.by_type
         self.stop_requested = io.stop.is_set
@@ -207,7 +206,7 @@ class Pipeline:
         self._explain(record, Outcome.FAILED, f"regex_timeout: {what}")
 
     def _decide(self, record: Record) -> None:
-        decision = self.decide(record)  # outside the window too: the visitor's scope moves on
+        decision = self.engine.decide(record)  # outside the window too: the visitor's scope moves on
         if self.window is not None and not self._in_window(record):
             self.outcomes[Outcome.OUTSIDE_WINDOW] += 1
             if self.explaining:
