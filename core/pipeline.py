@@ -206,7 +206,8 @@ class Pipeline:
         self._explain(record, Outcome.FAILED, f"regex_timeout: {what}")
 
     def _decide(self, record: Record) -> None:
-        decision = self.engine.decide(record)  # outside the window too: the visitor's scope moves on
+        # decided outside the window too: the visitor's scope moves on
+        decision = self.engine.decide(record)
         if self.window is not None and not self._in_window(record):
             self.outcomes[Outcome.OUTSIDE_WINDOW] += 1
             if self.explaining:
