@@ -12,6 +12,7 @@ RUDDER_SENTRY_PURE=1, the Python sources run, and `status()` says why.
 """
 
 import hashlib
+import importlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
@@ -126,5 +127,14 @@ def install() -> None:
     if isinstance(usable, str):
         _status = usable
         return
-    sys.meta_path.insert(0, _Finder(usable))
+    finder = _Finder(usable)
+    sys.meta_path.insert(0, finder)
+    try:  # the library holding all the compiled code: one that does not load is not used
+        for name in usable:
+            if name.endswith("__mypyc"):
+                importlib.import_module(name)
+    except ImportError as exc:
+        sys.meta_path.remove(finder)
+        _status = f"python: the build does not load ({exc})"
+        return
     _status = "compiled (mypyc)"

@@ -70,6 +70,22 @@ def test_no_build_and_the_opt_out(fake_build: Path, monkeypatch: pytest.MonkeyPa
     assert native._usable() == "python: not built (make builds it)"
 
 
+def test_a_build_that_does_not_load_is_not_used(fake_build: Path) -> None:
+    build = fake_build / "core" / "_native"
+    manifest = json.loads((build / "manifest.json").read_text())
+    manifest["files"]["cafe__mypyc"] = "cafe__mypyc.so"
+    (build / "cafe__mypyc.so").write_bytes(b"not a shared library")
+    (build / "manifest.json").write_text(json.dumps(manifest))
+    finders = list(sys.meta_path)
+    before = native.status()
+    try:
+        native.install()
+        assert native.status().startswith("python: the build does not load (")
+        assert sys.meta_path == finders
+    finally:
+        native._status = before
+
+
 def _replay(paths: list[Path], out: Path, pure: bool, config: Path) -> dict[str, object]:
     out.mkdir()
     env = {k: v for k, v in os.environ.items() if k != native.PURE_ENV}
