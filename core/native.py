@@ -2,7 +2,7 @@
 
 The per-record decision is interpreter-bound: its cost is spread over many small steps, so no
 one rewrite removes it. mypyc (part of mypy) compiles the typed modules in NATIVE to C
-extensions: the dry-run went from 16-18% of the bench's bare orjson loop to 23-27% (alternating
+extensions: the dry-run went from 16-18% of the bench's bare orjson loop to 22-27% (alternating
 runs, outputs identical: tests/test_native.py). `make` builds them (`python -m
 core.native_build`) into core/_native/ with a manifest of the SHA-256 of every source of core;
 `install()`, called when `core` is imported, serves them only while every source still matches
