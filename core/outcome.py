@@ -85,3 +85,19 @@ class Failure:
 
 
 EVENT_TYPES = frozenset({"identify", "track", "page", "screen", "group", "alias"})
+# The spellings of `type` met so far ("Track", " page "), each with the event type it names: the
+# per-record paths read it directly, and event_type learns what they miss.
+TYPE_SPELLINGS: dict[str, str] = {kind: kind for kind in EVENT_TYPES}
+
+
+def event_type(kind: str) -> str | None:
+    """The event type a `type` value names (trimmed, in any case), None when it names none."""
+    found = TYPE_SPELLINGS.get(kind)
+    if found is None:
+        normalized = kind.strip().lower()
+        if normalized not in EVENT_TYPES:
+            return None
+        if len(TYPE_SPELLINGS) < 1000:
+            TYPE_SPELLINGS[kind] = normalized
+        found = normalized
+    return found

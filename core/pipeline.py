@@ -26,7 +26,7 @@ from core.outcome import FailKind, Failure, Outcome, RejectReason
 from core.report import Report
 from core.rules.budget import BudgetExceededError
 from core.rules.engine import Engine
-from core.shard import Shard
+from core.shard import Shard, counts_visitorless
 from core.sinks import Sink
 from core.state import Ledger
 
@@ -143,7 +143,7 @@ class Pipeline:
                 with open(path, "rb") as stream:
                     self._read_stream(stream, source)
         except OSError as exc:
-            if self.shard is None or self.shard.index == 0:  # shard 0 counts what has no visitor
+            if counts_visitorless(self.shard):
                 record = Record(source, 0, reason=RejectReason.TRUNCATED_INPUT, detail=str(exc))
                 self.handle(record)
 

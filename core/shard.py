@@ -20,24 +20,24 @@ from typing import Any
 
 import msgspec
 
-from core.outcome import EVENT_TYPES
+from core.outcome import TYPE_SPELLINGS, event_type
 
 
 def visitor_key(event: dict[str, Any]) -> tuple[bool, str]:
     """(True, anonymousId) when it is a non-empty string, else (False, userId as a string, a
     number counting as its string); (False, "") is the shared bucket of events with neither."""
-    anonymous_id = event.get("anonymousId")
+    return _key(event.get("anonymousId"), event.get("userId"))
+
+
+def _key(anonymous_id: Any, user_id: Any) -> tuple[bool, str]:
+    """visitor_key from the two fields' values (an event's, or a peeked line's)."""
     if anonymous_id.__class__ is str and anonymous_id:
         return True, anonymous_id
-    return False, _user_key(event.get("userId"))
-
-
-def _user_key(user_id: Any) -> str:
     if isinstance(user_id, str):
-        return user_id
+        return False, user_id
     if isinstance(user_id, int | float) and not isinstance(user_id, bool):
-        return str(user_id)
-    return ""
+        return False, str(user_id)
+    return False, ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +83,11 @@ class Shard:
         return f"{self.index}/{self.count}"
 
 
+def counts_visitorless(shard: Shard | None) -> bool:
+    """Whether this shard (None: the whole replay) counts what has no visitor: shard 0 does."""
+    return shard is None or shard.index == 0
+
+
 WRAPPERS = ("payload", "batch", "event_payload", "EventPayload", "message")  # records.unwrap's
 _ANONYMOUS = zlib.crc32(b"a\0")  # the CRC-32 of a key's prefix, continued over the key
 _USER = zlib.crc32(b"u\0")
@@ -105,6 +110,7 @@ _Peek = msgspec.defstruct(
     ],
 )
 _PEEK: Any = msgspec.json.Decoder(_Peek)  # a repeated key: the last wins, as with orjson
+UNSET = msgspec.UNSET
 
 
 def peek_hash(line: bytes) -> int | None:
@@ -117,7 +123,7 @@ def peek_hash(line: bytes) -> int | None:
     kind = found.type
     if (
         kind.__class__ is not str
-        or not _is_event_type(kind)
+        or (kind not in TYPE_SPELLINGS and event_type(kind) is None)
         or found.payload is not UNSET
         or found.batch is not UNSET
         or found.event_payload is not UNSET
@@ -125,20 +131,4 @@ def peek_hash(line: bytes) -> int | None:
         or found.message is not UNSET
     ):
         return None
-    anonymous_id = found.anonymousId
-    if anonymous_id.__class__ is str and anonymous_id:
-        return zlib.crc32(anonymous_id.encode("utf-8", "surrogatepass"), _ANONYMOUS)
-    return shard_hash(False, _user_key(found.userId))
-
-
-UNSET = msgspec.UNSET
-_KNOWN_TYPES: dict[str, bool] = {}  # a type's spelling → whether it is an event type
-
-
-def _is_event_type(kind: str) -> bool:
-    known = _KNOWN_TYPES.get(kind)
-    if known is None:
-        known = kind.strip().lower() in EVENT_TYPES
-        if len(_KNOWN_TYPES) < 1000:
-            _KNOWN_TYPES[kind] = known
-    return known
+    return shard_hash(*_key(found.anonymousId, found.userId))

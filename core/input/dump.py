@@ -19,7 +19,7 @@ from isal import isal_zlib
 from core.input.lines import MAX_LINE, RAW_LIMIT, TooLongLine
 from core.input.records import Record, is_bare_event, parse_line, reject, to_record
 from core.outcome import RejectReason
-from core.shard import Shard, peek_hash
+from core.shard import Shard, counts_visitorless, peek_hash
 
 CHUNK_SIZE = 1 << 20
 MAX_DOCUMENT = 64 * 1024 * 1024  # bytes: a one-document dump read whole, at most (SPEC §3)
@@ -146,11 +146,9 @@ class DumpReader:
         """Whether this shard yields a record of a line it did not claim by peeking: an
         event of its visitors, or (shard 0) a rejection with no visitor."""
         shard = self._shard
-        if shard is None:
-            return True
-        if record.event is not None:
+        if shard is not None and record.event is not None:
             return shard.owns(record.event)
-        return shard.index == 0
+        return counts_visitorless(shard)
 
     def _line_batches(self) -> Iterator[list[bytes]]:
         """The stream's lines, a chunk's worth at a time; the last one may lack its newline."""
@@ -238,7 +236,7 @@ class DumpReader:
                         yield from parse_line(line, source, lineno, document)
         except (EOFError, zlib.error, IsalError, gzip.BadGzipFile, OSError) as exc:
             self.lines += 1
-            if self._shard is None or self._shard.index == 0:
+            if counts_visitorless(self._shard):
                 pending = b"".join(self._parts)[:RAW_LIMIT]
                 why = _describe(exc)
                 yield reject(source, self.lines, RejectReason.TRUNCATED_INPUT, pending, why)

@@ -11,9 +11,8 @@ from typing import Any
 import orjson
 
 from core.input.lines import MAX_LINE, RAW_LIMIT, TooLongLine
-from core.outcome import EVENT_TYPES, RejectReason
+from core.outcome import TYPE_SPELLINGS, RejectReason, event_type
 
-_TYPES: dict[str, str] = {kind: kind for kind in EVENT_TYPES}  # raw type → trimmed lowercase
 loads = orjson.loads
 JSONDecodeError = orjson.JSONDecodeError
 
@@ -168,7 +167,7 @@ def to_record(
             f"event is {type(candidate).__name__}",
         )
     kind = candidate.get("type")
-    normalized = _TYPES.get(kind) if kind.__class__ is str else None
+    normalized = TYPE_SPELLINGS.get(kind) if kind.__class__ is str else None
     if normalized is not None:
         return Record(source, lineno, candidate, normalized, None, "", "", created_at)
     if kind is None or kind == "":
@@ -180,10 +179,8 @@ def to_record(
         return reject(
             source, lineno, RejectReason.MISSING_TYPE, _raw_of(candidate, line), "no type"
         )
-    normalized = kind.strip().lower() if isinstance(kind, str) else ""
-    if normalized in EVENT_TYPES and len(_TYPES) < 1000:
-        _TYPES[kind] = normalized  # remember spellings such as "Track" or " page "
-    if normalized not in EVENT_TYPES:
+    normalized = event_type(kind) if isinstance(kind, str) else None
+    if normalized is None:
         return reject(
             source,
             lineno,
