@@ -131,4 +131,5 @@ def peek_hash(line: bytes) -> int | None:
         or found.message is not UNSET
     ):
         return None
-    return shard_hash(*_key(found.anonymousId, found.userId))
+    anonymous, key = _key(found.anonymousId, found.userId)
+    return shard_hash(anonymous, key)
