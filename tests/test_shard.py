@@ -222,6 +222,30 @@ def test_peek_hash_agrees_with_the_full_parse(pairs: list[tuple[str, Any]]) -> N
     assert shard_hash(*visitor_key(record.event)) == found
 
 
+@pytest.mark.parametrize(
+    ("line", "answers"),
+    [
+        (b'{"anonymousId":"a-1","type":"track","context":{"x":[1,{"y":"z"}]}}', True),
+        (b'{"type":"identify","userId":42,"traits":{"anonymousId":"n"}}', True),
+        (b'{"type":"page","anonymousId":"","userId":"u"}', True),
+        (b'{"type":"Track","anonymousId":"a-1"}', False),  # parsed whole: event_type reads it
+        (b'{"anonymousId":"a-1","event":"x"}', False),  # no type: rejected, no visitor
+        (b'{"type":"track","anonymousId":"a-1","payload":null}', False),  # a wrapper's key
+        (b'{"type":"track","anonymousId":"a-1","message":{}}', False),
+        (b'{"batch":[{"type":"track","anonymousId":"a-1"}]}', False),
+        (b'{"type":"track","anonymousId":"a-1"', False),  # broken
+    ],
+)
+def test_peek_answers_for_a_bare_event_and_leaves_the_rest_to_the_parse(
+    line: bytes, answers: bool
+) -> None:
+    found = peek_hash(line)
+    assert (found is not None) == answers
+    if found is not None:
+        event = orjson.loads(line)
+        assert found == shard_hash(*visitor_key(event))
+
+
 def _json(value: Any) -> bytes:
     try:
         return orjson.dumps(value)
