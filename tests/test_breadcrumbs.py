@@ -134,6 +134,12 @@ def test_breadcrumbs_json_is_the_reference_serialized(
     assert breadcrumbs_json(ring, head, texts) == orjson.dumps(reference(ring, head, texts))
 
 
+@given(st.datetimes(timezones=st.timezones()))
+def test_micros_counts_every_microsecond_since_the_epoch(moment: datetime) -> None:
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    assert micros(moment) == (moment - epoch) // timedelta(microseconds=1)
+
+
 @given(st.integers(-62135596800 * 10**6, 253402300800 * 10**6 - 1))
 def test_iso_z_is_isoformat(time_us: int) -> None:
     moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=time_us)

@@ -24,7 +24,7 @@ breadcrumb in the usual case: never O(events).
 
 import struct
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
@@ -49,13 +49,25 @@ WIDE_RECORD = struct.Struct("<qI")  # µs since the epoch (NO_US: no time), word
 NO_MS = -(2**31)
 NO_US = -(2**63)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
+_DAY_US: Final = 86_400 * 10**6
+_DAY_STARTS: dict[int, int] = {}  # day number: its first microsecond; cleared when it gets big
 Ring = bytes | bytearray
 
 
 def micros(moment: datetime) -> int:
-    """An aware datetime as exact microseconds since the epoch."""
-    return (moment - _EPOCH) // _MICROSECOND
+    """An aware datetime as exact microseconds since the epoch.
+
+    From the fields of its distance to the epoch, not `// timedelta(microseconds=1)`, and with
+    each day's start looked up, not multiplied: compiled, a product of more than 2**30 leaves
+    the machine's integers for Python's (measured: a sixth of the work)."""
+    delta = moment - _EPOCH
+    day = delta.days
+    start = _DAY_STARTS.get(day)
+    if start is None:
+        if len(_DAY_STARTS) >= 10_000:
+            _DAY_STARTS.clear()
+        start = _DAY_STARTS[day] = day * _DAY_US
+    return start + delta.seconds * 1_000_000 + delta.microseconds
 
 
 class TextTable:
@@ -172,50 +184,86 @@ def records(ring: Ring, head: int) -> list[tuple[int | None, int]]:
     return stored[head:] + stored[:head]
 
 
-_DAY_US = 86_400 * 10**6
 _DAY_PREFIXES: dict[int, bytes] = {}  # "YYYY-MM-DDT" by day number; cleared when it gets big
 
 
+_TWO_DIGITS: Final = tuple(b"%02d" % n for n in range(100))
+
+
 def iso_z(time_us: int) -> bytes:
-    """`datetime.isoformat(timespec="microseconds")` of an epoch time in UTC, with "Z"."""
-    day, rest = divmod(time_us, _DAY_US)
+    """`datetime.isoformat(timespec="microseconds")` of an epoch time in UTC, with "Z".
+
+    Made of two-digit pieces, not by `%` formatting and divmod: an error event's breadcrumbs
+    each pay this, and they were a fifth of its decision before (measured under callgrind)."""
+    day = time_us // _DAY_US  # floor division, as divmod: a time before 1970 is a day before
+    rest = time_us % _DAY_US
     prefix = _DAY_PREFIXES.get(day)
     if prefix is None:
         if len(_DAY_PREFIXES) >= 10_000:
             _DAY_PREFIXES.clear()
         prefix = (_EPOCH + timedelta(days=day)).isoformat()[:11].encode()
         _DAY_PREFIXES[day] = prefix
-    seconds, micro = divmod(rest, 1_000_000)
-    hours, seconds = divmod(seconds, 3600)
-    minutes, seconds = divmod(seconds, 60)
-    return b"%s%02d:%02d:%02d.%06dZ" % (prefix, hours, minutes, seconds, micro)
+    seconds = rest // 1_000_000
+    micro = rest % 1_000_000
+    two = _TWO_DIGITS
+    return b"".join(
+        (
+            prefix,
+            two[seconds // 3600],
+            b":",
+            two[seconds // 60 % 60],
+            b":",
+            two[seconds % 60],
+            b".",
+            two[micro // 10_000],
+            two[micro // 100 % 100],
+            two[micro % 100],
+            b"Z",
+        )
+    )
 
 
 def breadcrumbs_json(ring: Ring, head: int, texts: TextTable, ids: bytes = b"") -> bytes:
     """The Sentry breadcrumbs, oldest first, as a JSON array: for each, `level`, `timestamp`
     (when known), `category` and `type`, then `data.to` (navigation) or `message` (track)
     when its text was kept; a sentry.event has `event_id` (from `ids`) and `message`."""
-    parts = []
+    out = [b"["]  # pieces joined once at the end (measured: half the work of `%` formatting)
     next_id = 0
     for time_us, word in records(ring, head):
-        text = texts.text(word & TEXT_ID_MASK)
-        stamp = b'"timestamp":"%s",' % iso_z(time_us) if time_us is not None else b""
+        if len(out) > 1:
+            out.append(b",")
         category = word & CATEGORY_MASK
-        level = b"info"
-        if category == NAVIGATION:
-            kind = b'"category":"navigation","type":"navigation"'
-            tail = b',"data":{"to":%s}' % orjson.dumps(text) if text is not None else b""
-        elif category == TRACK:
-            kind = b'"category":"rudderstack.track","type":"default"'
-            tail = b',"message":%s' % orjson.dumps(text) if text is not None else b""
+        if category in (NAVIGATION, TRACK):
+            out.append(b'{"level":"info",')
         else:
-            level = SEVERITIES[(word >> LEVEL_SHIFT) & 7].encode()
-            event_id = ids[next_id : next_id + ID_SIZE].hex().encode()
-            next_id += ID_SIZE
-            kind = b'"category":"sentry.event","event_id":"%s"' % event_id
-            tail = b',"message":%s' % orjson.dumps(text) if text is not None else b""
-        parts.append(b'{"level":"%s",%s%s%s}' % (level, stamp, kind, tail))
-    return b"[%s]" % b",".join(parts)
+            out.append(b'{"level":"')
+            out.append(SEVERITIES[(word >> LEVEL_SHIFT) & 7].encode())
+            out.append(b'",')
+        if time_us is not None:
+            out.append(b'"timestamp":"')
+            out.append(iso_z(time_us))
+            out.append(b'",')
+        text = texts.text(word & TEXT_ID_MASK)
+        if category == NAVIGATION:
+            out.append(b'"category":"navigation","type":"navigation"')
+            if text is not None:
+                out.append(b',"data":{"to":')
+                out.append(orjson.dumps(text))
+                out.append(b"}")
+        else:
+            if category == TRACK:
+                out.append(b'"category":"rudderstack.track","type":"default"')
+            else:
+                out.append(b'"category":"sentry.event","event_id":"')
+                out.append(ids[next_id : next_id + ID_SIZE].hex().encode())
+                out.append(b'"')
+                next_id += ID_SIZE
+            if text is not None:
+                out.append(b',"message":')
+                out.append(orjson.dumps(text))
+        out.append(b"}")
+    out.append(b"]")
+    return b"".join(out)
 
 
 def event_description(event: dict[str, Any]) -> str:
