@@ -108,9 +108,10 @@ def _compact_offset(base_ms: int, time_us: int | None) -> int | None:
     """The compact record's time field for `time_us`, None when it does not fit."""
     if time_us is None:
         return NO_MS
-    ms, rest = divmod(time_us, 1000)
-    offset = ms - base_ms
-    return offset if rest == 0 and NO_MS < offset < 2**31 else None
+    if time_us % 1000:  # `%` and `//`, not divmod: compiled, they stay machine integers
+        return None
+    offset = time_us // 1000 - base_ms
+    return offset if NO_MS < offset < 2**31 else None
 
 
 def _wide_record(time_us: int | None, word: int) -> bytes:
@@ -171,9 +172,9 @@ def _widen(ring: Ring, head: int) -> bytes:
 def records(ring: Ring, head: int) -> list[tuple[int | None, int]]:
     """(time in µs or None, word) of every breadcrumb, oldest first."""
     if ring[0] == COMPACT:
-        base_ms = COMPACT_HEADER.unpack_from(ring)[1]
-        stored = [
-            (None if offset == NO_MS else (base_ms + offset) * 1000, word)
+        base_us = COMPACT_HEADER.unpack_from(ring)[1] * 1000  # once: a product this large
+        stored = [  # is Python's, not the machine's, in compiled code
+            (None if offset == NO_MS else base_us + offset * 1000, word)
             for offset, word in COMPACT_RECORD.iter_unpack(ring[COMPACT_HEADER.size :])
         ]
     else:
