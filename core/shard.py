@@ -107,8 +107,8 @@ def shard_hash(anonymous: bool, key: str) -> int:
 # what makes a line one bare event: `type` must be an event type spelled as the SDKs spell it,
 # and no wrapper's key may be there at all (typed UnsetType, any value of it fails), so every
 # other line raises and is parsed whole, without a test here per key (measured under callgrind:
-# 13,300 instructions a peek of a 1 KB line, 16,700 with the tests). Made by defstruct, not a class statement: this module is compiled (core/native.py),
-# and msgspec must see the types.
+# 13,300 instructions a peek of a 1 KB line, 16,700 with the tests). Made by defstruct, not a
+# class statement: this module is compiled (core/native.py), and msgspec must see the types.
 _Peek = msgspec.defstruct(
     "_Peek",
     [
