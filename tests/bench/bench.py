@@ -15,14 +15,20 @@ and one of 1,000,000 visitors, then measures, each figure the median of RUNS run
       Sentry), with the default --workers and with 256: events/s against in-flight / 0.1 s.
   (a', b') inflating the gzip dump (isal, and the standard library for reference), and the
       dry-run on the gzip dump against (b).
+  (i) only when asked (BENCH_PARTS=i; it needs valgrind): instructions per record counted by
+      callgrind, which do not drift with the machine as rates do: the bare loop, the dry-run
+      and one shard of two, on records 30,001 to 60,000 of a 2,000-visitor dump (the count
+      for 60,000 records less that for 30,000: start-up cancels out, visitors are warm).
 Prints a table and writes tests/bench/out/results.json. BENCH_PARTS (a comma list of a, g, b,
-d, e; default all) runs only some of them, for quick checks.
+d, e, i; default all but i) runs only some of them, for quick checks.
 """
 
 import gzip
 import json
 import os
 import queue
+import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -346,6 +352,8 @@ def main() -> None:
         dry_run(results, full, quarter, many)
     if "d" in PARTS or "e" in PARTS:
         sending(results, full)
+    if "i" in PARTS:
+        instructions(results)
     (OUT / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     print_table(results)
 
@@ -374,6 +382,52 @@ def dry_run(results: dict[str, Any], full: Path, quarter: Path, many: Path) -> N
     many_runs = [run_tool([str(many), "--dry-run"]) for _ in range(RUNS)]
     results["rss_1m_visitors_mib"] = median([peak / 1024 for _, peak, _ in many_runs])
     results["visitors_in_1m_visitor_dump"] = many_runs[0][2]["visitors"]
+
+
+BARE_LOOP = "import sys, orjson\nfor line in open(sys.argv[1], 'rb'): orjson.loads(line)"
+STEADY = 30_000  # records counted, after as many that warm the visitors up
+
+
+def instructions(results: dict[str, Any]) -> None:
+    """(i): instructions per record under callgrind (the bare loop, the dry-run, one shard of
+    two), each the count for 2 * STEADY records less the count for STEADY, over STEADY."""
+    if shutil.which("valgrind") is None:
+        print("(i) skipped: it needs valgrind (Debian: apt install valgrind)", flush=True)
+        return
+    print("(i) instructions per record under callgrind (about 3 minutes) ...", flush=True)
+    whole = dump("steady", 2 * STEADY, 2_000)
+    half = head(whole, STEADY, f"steady-{STEADY}-head.ndjson")
+    tool = [sys.executable, "-m", "cli", "replay", "--dry-run", "--no-state", "--no-progress"]
+    for key, command in (
+        ("instructions_bare", [sys.executable, "-c", BARE_LOOP]),
+        ("instructions_dry_run", tool),
+        ("instructions_shard", [*tool, "--shard", "0/2"]),
+    ):
+        counts = _callgrind([[*command, str(half)], [*command, str(whole)]])
+        results[key] = (counts[1] - counts[0]) / STEADY
+
+
+def _callgrind(commands: list[list[str]]) -> list[int]:
+    """The instructions each command executes (run side by side: a count does not depend on
+    what else runs)."""
+    processes = [
+        subprocess.Popen(
+            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for command in commands
+    ]
+    counts = []
+    for process in processes:
+        _, err = process.communicate()
+        found = re.search(r"Collected : (\d+)", err)
+        if process.returncode not in (0, 3) or found is None:
+            raise RuntimeError(f"callgrind failed ({process.returncode}): {err[-2000:]}")
+        counts.append(int(found.group(1)))
+    return counts
 
 
 def sending(results: dict[str, Any], full: Path) -> None:
@@ -465,6 +519,8 @@ def print_table(r: dict[str, Any]) -> None:
         )
     if "tool_send_per_s" in r:
         rows += send_rows(r)
+    if "instructions_dry_run" in r:
+        rows += instruction_rows(r)
     print(
         f"\nrudder-sentry bench: {r['events']:,} events, {r['visitors']:,} visitors, "
         f"median of {r['runs']} runs"
@@ -496,6 +552,19 @@ def dry_rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
             "    peak RSS, 1,000,000 visitors",
             f"{r['rss_1m_visitors_mib']:,.0f} MiB",
             f"{r['visitors_in_1m_visitor_dump']:,} visitors",
+        ),
+    ]
+
+
+def instruction_rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
+    bare, single, shard = r["instructions_bare"], r["instructions_dry_run"], r["instructions_shard"]
+    return [
+        ("(i) instructions a line, bare loop", f"{bare:,.0f}", "callgrind, records 30,001-60,000"),
+        ("(i) instructions a record, dry-run", f"{single:,.0f}", f"(a) does {bare / single:.0%}"),
+        (
+            "(i) the same, --shard 0/2, a line read",
+            f"{shard:,.0f}",
+            f"two jobs: {2 * shard / single:.2f}x the single's work",
         ),
     ]
 
