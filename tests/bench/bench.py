@@ -409,11 +409,12 @@ def instructions(results: dict[str, Any]) -> None:
 
 def _callgrind(commands: list[list[str]]) -> list[int]:
     """The instructions each command executes (run side by side: a count does not depend on
-    what else runs)."""
+    what else runs; with a fixed hash seed, as dicts probe differently with each seed)."""
     processes = [
         subprocess.Popen(
             ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command],
             cwd=ROOT,
+            env={**os.environ, "PYTHONHASHSEED": "0"},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
