@@ -85,8 +85,9 @@ class Failure:
 
 
 EVENT_TYPES = frozenset({"identify", "track", "page", "screen", "group", "alias"})
-# The spellings of `type` met so far ("Track", " page "), each with the event type it names: the
-# per-record paths read it directly, and event_type learns what they miss.
+# The spellings of `type` met so far ("Track", " page "), each with the event type it names:
+# records.to_record reads it directly, and event_type learns what it misses. (The shard peek
+# needs neither: it takes only the six types as the SDKs spell them, and parses the rest whole.)
 TYPE_SPELLINGS: dict[str, str] = {kind: kind for kind in EVENT_TYPES}
 
 
