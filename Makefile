@@ -21,7 +21,7 @@ $(BUGSINK_VENV)/.stamp:
 # The hot path compiled with mypyc (core/native.py), rebuilt whenever a source of core changes;
 # core serves it only while it matches every source, so a stale build is never run.
 NATIVE := core/_native/manifest.json
-$(NATIVE): $(VENV)/.stamp $(wildcard core/*.py core/*/*.py)
+$(NATIVE): $(VENV)/.stamp $(wildcard core/*.py core/*/*.py core/*.c)
 	@echo "compiling the hot path with mypyc (about 30 s) ..."
 	@$(PY) -m core.native_build > $(VENV)/native-build.log 2>&1 \
 		|| { tail -n 30 $(VENV)/native-build.log; echo "mypyc build failed: see $(VENV)/native-build.log"; exit 1; }

@@ -55,6 +55,10 @@ NATIVE = (
     "core/state.py",
 )
 
+# C of our own, built beside them (module: source). core/peek.c finds a line's visitor key for
+# the shard peek (core/shard.py), which asks msgspec instead when it is not built.
+EXTENSIONS = {"core._peek": "core/peek.c"}
+
 _status = "python: not installed"
 
 
@@ -68,9 +72,11 @@ def digest(path: Path) -> str:
 
 
 def sources() -> list[str]:
-    """Every source of core, relative to the project: the compiled modules call into the
-    others with types checked at build time, so any change makes the build stale."""
-    return sorted(str(path.relative_to(ROOT)) for path in (ROOT / "core").rglob("*.py"))
+    """Every source of core, relative to the project (its C included): the compiled modules
+    call into the others with types checked at build time, so any change makes the build
+    stale."""
+    paths = [*(ROOT / "core").rglob("*.py"), *(ROOT / "core").rglob("*.c")]
+    return sorted(str(path.relative_to(ROOT)) for path in paths)
 
 
 def module_name(source: str) -> str:

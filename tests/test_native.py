@@ -18,9 +18,11 @@ def test_the_suite_runs_the_compiled_hot_path() -> None:
     if os.environ.get(native.PURE_ENV):
         pytest.skip(f"{native.PURE_ENV} is set: the Python sources are under test")
     assert native.status() == "compiled (mypyc)", "run `make test` (it builds core/_native/)"
+    from core import shard
     from core.rules import engine
 
     assert native.BUILD_DIR in Path(engine.__file__).parents
+    assert shard._SCAN is not shard._declines, "core/peek.c is built and used with the rest"
 
 
 @pytest.fixture

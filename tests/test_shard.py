@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+import zlib
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 
 from core.input.records import to_record
 from core.report import Report, merge_reports, report_from_json
-from core.shard import Shard, peek_hash, shard_hash, visitor_key
+from core.shard import Shard, peek_hash, peek_hash_decoded, shard_hash, visitor_key
 from tests.bench.generate import generate
 from tests.conftest import ROOT, error_event, examples, start
 from tests.faultserver import Faults, FaultServer
@@ -283,3 +284,128 @@ def test_what_cannot_be_split_is_refused_before_reading(
     code, _, err = cli(str(mixed_dump), "--dry-run", "--jobs", "2", *extra)
     assert code == 2
     assert message in err
+
+
+# core/peek.c, the C that reads a line's visitor key before msgspec does (core/shard.py): it may
+# decline any line, but where it answers it must answer as msgspec's decode and the full parse.
+_SAFE_TEXT = st.text(st.characters(codec="utf-8"), max_size=6)  # no lone surrogate
+_JSON = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(2**70), 2**70),
+        st.floats(allow_nan=False, allow_infinity=False),
+        _SAFE_TEXT,
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.one_of(KEYS, _SAFE_TEXT), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+_SPACE = st.sampled_from(["", "", "", " ", "\t", "\r\n ", "\n"])
+_MUTATIONS = st.lists(
+    st.tuples(
+        st.sampled_from(["cut", "drop", "insert", "flip"]),
+        st.integers(0, 10_000),
+        st.sampled_from(list(b'"\\{}[],:-0.e1tnu \x00\x1f\x7f\xc3\xa9\xed\xa0\x80\xff')),
+    ),
+    max_size=2,
+)
+
+
+@st.composite
+def _lines(draw: st.DrawFn) -> bytes:
+    """An event-like object written with optional space and \\u escapes, sometimes broken."""
+    usual = st.sampled_from(["anonymousId", "userId", "context", "properties", "event"])
+    pairs = draw(
+        st.lists(
+            st.tuples(
+                st.one_of(usual, usual, KEYS, _SAFE_TEXT),
+                st.one_of(VALUES, _JSON, st.sampled_from(["track", "page", "identify"])),
+            ),
+            max_size=6,
+        )
+    )
+    if draw(st.integers(0, 4)):  # mostly a type, which a bare event has
+        types = st.sampled_from(["track", "page", "identify", "alias", "Track", "x"])
+        pairs.insert(draw(st.integers(0, len(pairs))), ("type", draw(types)))
+    members = []
+    for key, value in pairs:
+        space = draw(_SPACE)
+        written = [_json(key), _json(value)]
+        for i, part in enumerate(written):
+            if not draw(st.integers(0, 7)) and part[:1] == b'"' and len(part) > 2:  # an escape
+                at = draw(st.integers(1, len(part) - 2))
+                if part[at] < 0x80 and part[at - 1 : at] != b"\\" and part[at] != ord("\\"):
+                    written[i] = part[:at] + b"\\u%04x" % part[at] + part[at + 1 :]
+        members.append(written[0] + space.encode() + b":" + written[1])
+    line = bytearray(b"{" + draw(_SPACE).encode() + b",".join(members) + b"}")
+    for kind, at, byte in draw(_MUTATIONS) if not draw(st.integers(0, 2)) else ():
+        at %= len(line) + 1
+        if kind == "cut":
+            del line[at:]
+        elif kind == "drop":
+            del line[at : at + 1]
+        elif kind == "insert":
+            line[at:at] = bytes([byte])
+        elif at < len(line):
+            line[at] = byte
+    return bytes(line) + draw(_SPACE).encode()
+
+
+def _scan(line: bytes) -> int:
+    import core._peek  # served from core/_native/ (tests/test_native.py: the suite runs it)
+
+    return core._peek.scan(line)
+
+
+@given(_lines())
+@settings(max_examples=examples(20_000))
+def test_the_c_scan_answers_only_as_msgspec_and_the_parse_do(line: bytes) -> None:
+    found = _scan(line)
+    if found == -1:
+        return
+    assert 0 <= found < 2**32
+    assert peek_hash_decoded(line) == found
+    event = orjson.loads(line)  # valid for orjson too: the reject's shard does not move
+    assert shard_hash(*visitor_key(event)) == found
+
+
+@given(st.text(st.characters(codec="utf-8").filter(lambda c: c >= " " and c not in '"\\')))
+@settings(max_examples=examples(3000))
+def test_the_c_scan_hashes_any_key_as_zlib_does(key: str) -> None:
+    for field, prefix in (("anonymousId", b"a\0"), ("userId", b"u\0")):
+        line = b'{"type":"track","%s":%s}' % (field.encode(), orjson.dumps(key))
+        if key or field == "userId":
+            assert _scan(line) == zlib.crc32(prefix + key.encode())
+        else:  # an empty anonymousId and no userId: the shared bucket's
+            assert _scan(line) == zlib.crc32(b"u\0")
+
+
+@pytest.mark.parametrize(
+    ("line", "answers"),
+    [
+        (b'{"anonymousId":"a-1","type":"track","context":{"x":[1,{"y":"z"}]}}', True),
+        (b' { "type" : "page" , "anonymousId" : "\xc3\xa9t\xc3\xa9" , "p" : [ ] } \r', True),
+        (b'{"type":"identify","userId":-42,"traits":{"anonymousId":"n","a":"\\u00e9\\n"}}', True),
+        (b'{"type":"track","userId":1.5}', False),  # str() is not the digits written
+        (b'{"type":"track","userId":-0}', False),
+        (b'{"type":"track","anonymousId":"a\\u002d1"}', False),  # escaped: msgspec reads it
+        (b'{"type":"tr\\u0061ck","anonymousId":"a-1"}', False),
+        (b'{"typ\\u0065":"track","anonymousId":"a-1"}', False),
+        (b'{"type":"track","type":"track","anonymousId":"a-1"}', False),  # repeated
+        (b'{"type":"track","anonymousId":"a-1","x":"\\ud83d\\ude00"}', False),  # surrogates
+        (b'{"type":"track","anonymousId":"a-1","x":1e400}', False),  # infinite to orjson
+        (b'{"type":"track","anonymousId":"a-1","x":"\xed\xa0\x80"}', False),  # not UTF-8
+        (b'{"type":"track","anonymousId":"a-1","x":"\x01"}', False),  # a raw control
+        (b'{"type":"track","anonymousId":"a-1"} x', False),
+        (b'{"type":"track","anonymousId":"a-1","x":' + b"[" * 70 + b"]" * 70 + b"}", False),
+    ],
+)
+def test_the_c_scan_answers_the_usual_and_declines_the_doubtful(line: bytes, answers: bool) -> None:
+    found = _scan(line)
+    assert (found != -1) == answers
+    if answers:
+        assert found == shard_hash(*visitor_key(orjson.loads(line)))
+    else:  # msgspec still reads what it can, as before
+        assert peek_hash(line) == peek_hash_decoded(line)

@@ -1,0 +1,3 @@
+# core/peek.c, built by `make` beside the compiled modules (core/native.py).
+
+def scan(line: bytes, /) -> int: ...
