@@ -17,6 +17,7 @@ Shard 0 counts what has no visitor: lines rejected before an event could be read
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any, Final, Literal
 
 import msgspec
@@ -126,19 +127,25 @@ def _declines(line: bytes) -> int:
     return -1
 
 
-def _scanner() -> Callable[[bytes], int]:
-    """core/peek.c's scan, when it is built (core/native.py); else one that always declines."""
+def _built() -> ModuleType | None:
+    """core/peek.c, when it is built (core/native.py: with the compiled modules, used with
+    them); None when the Python sources run."""
     try:
-        from core._peek import scan
+        from core import _peek
     except ImportError:
-        return _declines
-    return scan
+        return None
+    return _peek
 
 
+SplitOwned = Callable[[bytes, int, int], tuple[list[bytes], bytes]]
+_C: Final = _built()
 # The shard hash of a line's visitor key, found by C in one pass over the line (-1: declined,
 # then msgspec reads it; see core/peek.c): 4,700 instructions for a 1 KB line under callgrind,
 # against 13,300 for peek_hash_decoded.
-_SCAN: Final = _scanner()
+_SCAN: Final[Callable[[bytes], int]] = _declines if _C is None else _C.scan
+# A chunk's lines, another shard's lines already skipped in C, and whether each line of this
+# shard was scanned already (core/peek.c); None when it is not built.
+SPLIT_OWNED: Final[SplitOwned | None] = None if _C is None else _C.split_owned
 
 
 def peek_hash(line: bytes) -> int | None:

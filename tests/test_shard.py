@@ -1,5 +1,6 @@
 """Scale-out (SPEC §10): --shard K/N and --jobs N split one replay exactly, by visitor key."""
 
+import io
 import json
 import os
 import signal
@@ -16,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.input.dump import DumpReader
 from core.input.records import to_record
 from core.report import Report, merge_reports, report_from_json
 from core.shard import Shard, peek_hash, peek_hash_decoded, shard_hash, visitor_key
@@ -409,3 +411,70 @@ def test_the_c_scan_answers_the_usual_and_declines_the_doubtful(line: bytes, ans
         assert found == shard_hash(*visitor_key(orjson.loads(line)))
     else:  # msgspec still reads what it can, as before
         assert peek_hash(line) == peek_hash_decoded(line)
+
+
+def _split_owned(chunk: bytes, index: int, count: int) -> tuple[list[bytes], bytes]:
+    import core._peek
+
+    return core._peek.split_owned(chunk, index, count)
+
+
+_CHUNK_LINES = st.lists(
+    st.one_of(
+        _lines(),
+        st.sampled_from([b"", b"  \r", b"\xef\xbb\xbf{}", b'{"type":"page","anonymousId":"v"}']),
+    ),
+    max_size=8,
+)
+
+
+@given(_CHUNK_LINES, st.integers(1, 4), st.integers(0, 3))
+@settings(max_examples=examples(3000))
+def test_split_owned_is_the_split_with_other_shards_lines_emptied(
+    lines: list[bytes], count: int, k: int
+) -> None:
+    chunk = b"\n".join(lines)
+    index = k % count
+    picked, verdicts = _split_owned(chunk, index, count)
+    split = chunk.split(b"\n")
+    assert len(picked) == len(split) == len(verdicts)
+    assert (picked[0], picked[-1], verdicts[0], verdicts[-1]) == (split[0], split[-1], 0, 0)
+    for line, got, verdict in zip(split[1:-1], picked[1:-1], verdicts[1:-1], strict=True):
+        found = _scan(line)
+        theirs = found >= 0 and found % count != index
+        assert got == (b"" if theirs else line)
+        assert verdict == (found >= 0 and not theirs)
+
+
+def _records(data: bytes, shard: Shard | None) -> list[tuple[int, str, str]]:
+    stream = io.BufferedReader(io.BytesIO(data), 1 << 16)
+    reader = DumpReader(stream, "s", shard=shard)
+    return [(r.line, r.raw, json.dumps(r.event, sort_keys=True)) for r in reader]
+
+
+@pytest.mark.parametrize("count", [2, 3])
+def test_shards_of_a_dump_of_many_chunks_are_the_whole_split(count: int, tmp_path: Path) -> None:
+    """Lines across chunk ends, blank, broken and too long ones, a BOM: each record in one
+    shard, with its line number, as the whole dump reads it."""
+    path = tmp_path / "dump.ndjson"
+    generate(path, 4000, 150)
+    lines = path.read_bytes().split(b"\n")
+    lines[0] = b"\xef\xbb\xbf" + lines[0]
+    lines[7:7] = [b"", b"  \r", b"{broken", b'{"type":"track","anonymousId":"x\\u0041"}']
+    lines[2000:2000] = [b'{"type":"page","anonymousId":"' + b"v" * (33 << 20) + b'"}']
+    data = b"\r\n".join(lines[:3000]) + b"\n" + b"\n".join(lines[3000:])
+    whole = _records(data, None)
+    assert len(whole) > 4000
+    parts = [_records(data, Shard(k, count)) for k in range(count)]
+    assert sorted(record for part in parts for record in part) == sorted(whole)
+    for part in parts:
+        assert part == sorted(part, key=lambda record: record[0])  # in input order
+
+
+def test_a_one_document_dump_is_read_whole_by_its_shards(tmp_path: Path) -> None:
+    events = [error_event(n) for n in range(200)]
+    data = json.dumps(events, indent=2).encode()
+    whole = _records(data, None)
+    parts = [_records(data, Shard(k, 2)) for k in range(2)]
+    assert len(whole) == 200
+    assert sorted(parts[0] + parts[1]) == sorted(whole)

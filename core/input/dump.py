@@ -19,7 +19,7 @@ from isal import isal_zlib
 from core.input.lines import MAX_LINE, RAW_LIMIT, TooLongLine
 from core.input.records import Record, is_bare_event, parse_line, reject, to_record
 from core.outcome import RejectReason
-from core.shard import Shard, counts_visitorless, peek_hash
+from core.shard import SPLIT_OWNED, Shard, counts_visitorless, peek_hash
 
 CHUNK_SIZE = 1 << 20
 MAX_DOCUMENT = 64 * 1024 * 1024  # bytes: a one-document dump read whole, at most (SPEC §3)
@@ -141,6 +141,9 @@ class DumpReader:
         self._stop = stop
         self._parts: list[bytes] = []  # the start of a line whose end has not been read yet
         self._shard = shard if shard is not None and not shard.whole else None
+        # Whether the shard's lines may be picked out in C as chunks are split: once the
+        # dump is known not to be one JSON document (those lines are joined whole).
+        self._picking = False
 
     def _keeps(self, record: Record) -> bool:
         """Whether this shard yields a record of a line it did not claim by peeking: an
@@ -150,12 +153,17 @@ class DumpReader:
             return shard.owns(record.event)
         return counts_visitorless(shard)
 
-    def _line_batches(self) -> Iterator[list[bytes]]:
-        """The stream's lines, a chunk's worth at a time; the last one may lack its newline."""
+    def _line_batches(self) -> Iterator[tuple[list[bytes], bytes | None]]:
+        """The stream's lines, a chunk's worth at a time; the last one may lack its newline.
+        Each batch comes with the verdicts of core/peek.c's split_owned when it split it: 1
+        where a line is known to be this shard's; another shard's lines are then b""."""
         parts = self._parts
         size = 0
         skipped: TooLongLine | None = None  # the line being skipped to its end
         stop = self._stop
+        shard = self._shard
+        split_owned = SPLIT_OWNED if shard is not None else None
+        scanned: bytes | None = None
         while chunk := self._stream.read1(CHUNK_SIZE):
             if stop is not None and stop():
                 return
@@ -165,11 +173,14 @@ class DumpReader:
                     skipped.size += len(chunk)
                     continue
                 skipped.size += end
-                yield [skipped]
+                yield [skipped], None
                 skipped = None
                 chunk = chunk[end + 1 :]
-            lines = _split(chunk)
-            tail = lines.pop()
+            if split_owned is not None and shard is not None and self._picking:
+                lines, scanned = split_owned(chunk, shard.index, shard.count)
+            else:
+                lines, scanned = _split(chunk), None
+            tail = lines.pop()  # never picked: the first and last pieces are peeked later
             if lines:
                 if parts:
                     parts.append(lines[0])
@@ -178,7 +189,7 @@ class DumpReader:
                     size = 0
                     if len(lines[0]) > MAX_LINE:
                         lines[0] = TooLongLine.of(lines[0])
-                yield lines
+                yield lines, scanned
             if tail:
                 parts.append(tail)
                 size += len(tail)
@@ -187,37 +198,38 @@ class DumpReader:
                     parts.clear()
                     size = 0
         if skipped is not None:
-            yield [skipped]
+            yield [skipped], None
         elif parts:
             last = b"".join(parts)
             parts.clear()
-            yield [last]
+            yield [last], None
 
     def __iter__(self) -> Iterator[Record]:
         source = self.source
         try:
-            batches: Iterator[list[bytes]] = self._line_batches()
+            batches = self._line_batches()
             first = next(batches, None)
             if first is None:
                 return
             held = [first]
-            if _opens_a_document(first[0]):
+            if _opens_a_document(first[0][0]):
                 whole = self._hold(held, batches)
                 document = _parse_whole(held) if whole else _NOT_ONE
                 if document is not _NOT_ONE:
-                    self.lines = sum(len(batch) for batch in held)
+                    self.lines = sum(len(batch) for batch, _ in held)
                     yield from filter(self._keeps, _document_records(document, source))
                     return
+            self._picking = True  # lines, not a document: the next chunks' may be picked in C
             shard = self._shard
-            for lines in itertools.chain(held, batches):
-                for line in lines:
+            for lines, scanned in itertools.chain(held, batches):
+                for i, line in enumerate(lines):
                     self.lines += 1
                     if not line.strip() and line.__class__ is bytes:
-                        continue  # blank: not a record (a TooLongLine is empty, yet one)
+                        continue  # blank, or another shard's (a TooLongLine is empty, yet one)
                     lineno = self.lines
                     if lineno == 1 and line.__class__ is bytes:
                         line = line.removeprefix(BOM)
-                    if shard is not None:
+                    if shard is not None and (scanned is None or not scanned[i]):
                         found = peek_hash(line)
                         if found is not None and not shard.owns_hash(found):
                             continue  # another shard's visitor: not even parsed
@@ -241,12 +253,16 @@ class DumpReader:
                 why = _describe(exc)
                 yield reject(source, self.lines, RejectReason.TRUNCATED_INPUT, pending, why)
 
-    def _hold(self, held: list[list[bytes]], batches: Iterator[list[bytes]]) -> bool:
+    def _hold(
+        self,
+        held: list[tuple[list[bytes], bytes | None]],
+        batches: Iterator[tuple[list[bytes], bytes | None]],
+    ) -> bool:
         """Read on into `held` while the dump may be one JSON document: True when it ended
         within MAX_DOCUMENT bytes (and no line was too long)."""
-        size = sum(len(line) + 1 for line in held[0])
-        for batch in batches:
-            held.append(batch)
+        size = sum(len(line) + 1 for line in held[0][0])
+        for batch, scanned in batches:
+            held.append((batch, scanned))
             size += sum(len(line) + 1 for line in batch)
             if size > MAX_DOCUMENT or any(line.__class__ is TooLongLine for line in batch):
                 return False
@@ -283,8 +299,8 @@ def _opens_a_document(first_line: bytes) -> bool:
     return False
 
 
-def _parse_whole(held: list[list[bytes]]) -> Any:
-    text = b"\n".join(line for batch in held for line in batch).removeprefix(BOM)
+def _parse_whole(held: list[tuple[list[bytes], bytes | None]]) -> Any:
+    text = b"\n".join(line for batch, _ in held for line in batch).removeprefix(BOM)
     try:
         return loads(text)
     except JSONDecodeError:
