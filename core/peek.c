@@ -3,7 +3,7 @@
  * Each job of `--jobs N` reads every line and skips those of the other jobs' visitors, so the
  * cost of telling whose a line is, paid N times over, bounds what N jobs gain. msgspec's typed
  * decode (core/shard.py's _Peek) took 13,300 instructions for a 1 KB line under callgrind, with
- * Python's call and the hash; this scan takes about 4,700, SSE2 over the strings, hash included.
+ * Python's call and the hash; this scan takes about 5,000, SSE2 over the strings, hash included.
  * Its cost is per token (some 90 a member), not per byte. It answers only where it is sure and
  * otherwise declines, and core/shard.py then asks msgspec, so it is a shortcut, never a rule:
  *

@@ -6,11 +6,13 @@ CRC-32 (zlib's, the same on every machine and Python version) is its index modul
 Shard K of N split into M jobs is shard K + N*j of N*M: a hash that is K modulo N is, modulo N*M,
 one of K, K + N, ..., K + N*(M-1).
 
-Reading skips a line another shard owns without building it: `peek_hash` decodes only the fields
-that decide (msgspec, which takes a repeated key's last value as orjson does), and only when
-the line is one bare event of a known type; any other line is parsed whole, and its records are
-filtered one by one. (Searching the line's bytes for its keys instead was measured slower: 0.5
-to 0.7 µs for each key searched in a 1 KB line, against 1.0 µs for msgspec's whole decode.)
+Reading skips a line another shard owns without building it: `peek_hash` reads only the fields
+that decide, and only when the line is one bare event of a known type; any other line is parsed
+whole, and its records are filtered one by one. It asks core/peek.c first (C, one pass over the
+line, built with the compiled modules; SPLIT_OWNED does the same for a chunk's lines as it
+splits them), which answers only where it is sure, then msgspec (which takes a repeated key's
+last value as orjson does). (Searching the line's bytes for its keys was measured slower: 0.5 to
+0.7 µs for each key searched in a 1 KB line, against 1.0 µs for msgspec's whole decode.)
 Shard 0 counts what has no visitor: lines rejected before an event could be read.
 """
 
@@ -140,8 +142,8 @@ def _built() -> ModuleType | None:
 SplitOwned = Callable[[bytes, int, int], tuple[list[bytes], bytes]]
 _C: Final = _built()
 # The shard hash of a line's visitor key, found by C in one pass over the line (-1: declined,
-# then msgspec reads it; see core/peek.c): 4,700 instructions for a 1 KB line under callgrind,
-# against 13,300 for peek_hash_decoded.
+# then msgspec reads it; see core/peek.c): about 5,000 instructions for a 1 KB line under
+# callgrind, against 13,300 for peek_hash_decoded.
 _SCAN: Final[Callable[[bytes], int]] = _declines if _C is None else _C.scan
 # A chunk's lines, another shard's lines already skipped in C, and whether each line of this
 # shard was scanned already (core/peek.c); None when it is not built.
