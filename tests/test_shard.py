@@ -19,8 +19,16 @@ from hypothesis import strategies as st
 
 from core.input.dump import DumpReader
 from core.input.records import to_record
+from core.outcome import EVENT_TYPES
 from core.report import Report, merge_reports, report_from_json
-from core.shard import Shard, peek_hash, peek_hash_decoded, shard_hash, visitor_key
+from core.shard import (
+    WRAPPERS,
+    Shard,
+    peek_hash,
+    peek_hash_decoded,
+    shard_hash,
+    visitor_key,
+)
 from tests.bench.generate import generate
 from tests.conftest import ROOT, error_event, examples, start
 from tests.faultserver import Faults, FaultServer
@@ -411,6 +419,17 @@ def test_the_c_scan_answers_the_usual_and_declines_the_doubtful(line: bytes, ans
         assert found == shard_hash(*visitor_key(orjson.loads(line)))
     else:  # msgspec still reads what it can, as before
         assert peek_hash(line) == peek_hash_decoded(line)
+
+
+@pytest.mark.parametrize("kind", sorted(EVENT_TYPES))
+def test_the_c_scan_knows_each_event_type_and_each_wrapper(kind: str) -> None:
+    """core/peek.c spells out EVENT_TYPES and WRAPPERS: a type or wrapper added here only
+    must fail here, not move a visitor between shards."""
+    line = b'{"type":"%s","anonymousId":"a-1"}' % kind.encode()
+    assert _scan(line) == shard_hash(True, "a-1")
+    for wrapper in WRAPPERS:
+        wrapped = b'{"type":"%s","anonymousId":"a-1","%s":null}' % (kind.encode(), wrapper.encode())
+        assert _scan(wrapped) == -1, wrapper
 
 
 def _split_owned(chunk: bytes, index: int, count: int) -> tuple[list[bytes], bytes]:
