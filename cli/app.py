@@ -40,7 +40,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        print(f"rudder-sentry {__version__} (hot path: {native.status()})")
+        print(f"rudder-sentry {__version__} ({native.status()})")
         raise typer.Exit()
 
 

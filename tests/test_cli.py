@@ -151,7 +151,9 @@ def test_version_and_module_entry_point() -> None:
     code, out, _ = invoke("--version")
     assert code == 0
     assert re.fullmatch(
-        r"rudder-sentry \d+\.\d+\.\d+\S* \(hot path: (compiled \(mypyc\)|python: .+)\)\n", out
+        r"rudder-sentry \d+\.\d+\.\d+\S* \((compiled build: mypyc and the C scanner|"
+        r"pure-Python build: .+)\)\n",
+        out,
     )
     result = subprocess.run(
         [sys.executable, "-m", "cli", "replay", "--help"],

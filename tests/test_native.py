@@ -17,74 +17,109 @@ from tests.conftest import DATA, ROOT, SAMPLES
 def test_the_suite_runs_the_compiled_hot_path() -> None:
     if os.environ.get(native.PURE_ENV):
         pytest.skip(f"{native.PURE_ENV} is set: the Python sources are under test")
-    assert native.status() == "compiled (mypyc)", "run `make test` (it builds core/_native/)"
+    assert native.status() == native.COMPILED, "run `make test` (it builds the hot path)"
     from core import shard
     from core.rules import engine
 
-    assert native.BUILD_DIR in Path(engine.__file__).parents
+    assert engine.__file__.endswith(SUFFIX), "the compiled module sits beside its source"
     assert shard._SCAN is not shard._declines, "core/peek.c is built and used with the rest"
+
+
+def test_the_sources_run_when_asked() -> None:
+    """RUDDER_SENTRY_PURE=1 serves the .py files although the compiled modules sit beside."""
+    code = (
+        "import core.rules.engine as e, core.shard as s, core.native as n;"
+        "print(e.__file__); print(s._C); print(n.status())"
+    )
+    env = {**os.environ, native.PURE_ENV: "1"}
+    found = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    engine, scanner, status = found.stdout.splitlines()
+    assert engine.endswith("core/rules/engine.py")
+    assert scanner == "None"
+    assert status == f"pure-Python build: {native.PURE_ENV} is set"
+
+
+SUFFIX = importlib.machinery.EXTENSION_SUFFIXES[0]
 
 
 @pytest.fixture
 def fake_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A project root with two core sources and a manifest that matches them."""
+    """A checkout with two core sources, their 'compiled' files and a manifest that matches."""
     root = tmp_path / "project"
     (root / "core" / "rules").mkdir(parents=True)
+    (root / "setup.py").write_text("")
+    (root / "pyproject.toml").write_text("")
     (root / "core" / "__init__.py").write_text("")
     (root / "core" / "rules" / "engine.py").write_text("x = 1\n")
-    build = root / "core" / "_native"
-    build.mkdir()
-    (build / "engine.so").write_bytes(b"")
+    (root / "core" / "rules" / f"engine{SUFFIX}").write_bytes(b"")
+    (root / "core" / f"_peek{SUFFIX}").write_bytes(b"")
     monkeypatch.setattr(native, "ROOT", root)
-    monkeypatch.setattr(native, "BUILD_DIR", build)
-    monkeypatch.setattr(native, "MANIFEST", build / "manifest.json")
     monkeypatch.setattr(native, "NATIVE", ("core/rules/engine.py",))
     monkeypatch.delenv(native.PURE_ENV, raising=False)
     manifest = {
-        "abi": importlib.machinery.EXTENSION_SUFFIXES[0],
+        "abi": SUFFIX,
         "native": ["core/rules/engine.py"],
         "sources": {source: native.digest(root / source) for source in native.sources()},
-        "files": {"core.rules.engine": "engine.so"},
     }
-    (build / "manifest.json").write_text(json.dumps(manifest))
+    (root / native.MANIFEST).write_text(json.dumps(manifest))
     return root
 
 
 def test_a_matching_build_is_used(fake_build: Path) -> None:
-    assert isinstance(native._usable(), dict)
+    assert native._why_sources() is None
 
 
 def test_an_edited_source_makes_the_build_stale(fake_build: Path) -> None:
     (fake_build / "core" / "__init__.py").write_text("# edited\n")  # not even a compiled one
-    assert native._usable() == "python: core/__init__.py changed since the build (make rebuilds it)"
+    assert native._why_sources() == "core/__init__.py changed since the build (make rebuilds it)"
 
 
 def test_a_new_source_makes_the_build_stale(fake_build: Path) -> None:
     (fake_build / "core" / "rules" / "new.py").write_text("")
-    assert native._usable() == "python: core's modules changed since the build (make rebuilds it)"
+    assert native._why_sources() == "core's modules changed since the build (make rebuilds it)"
+
+
+def test_an_installed_package_is_not_checked_against_its_sources(fake_build: Path) -> None:
+    """Outside a checkout nothing edits the sources: no digests at start-up, and the messages
+    say what to do there."""
+    (fake_build / "setup.py").unlink()
+    (fake_build / "core" / "__init__.py").write_text("# whatever\n")
+    assert native._why_sources() is None
+    (fake_build / "core" / f"_peek{SUFFIX}").unlink()
+    assert native._why_sources() == "the build is incomplete (reinstall the package)"
+    (fake_build / native.MANIFEST).unlink()
+    assert native._why_sources() == (
+        "installed without the compiled build (no working C compiler, or "
+        "RUDDER_SENTRY_BUILD=pure, when it was installed)"
+    )
 
 
 def test_no_build_and_the_opt_out(fake_build: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(native.PURE_ENV, "1")
-    assert native._usable() == f"python: {native.PURE_ENV} is set"
+    assert native._why_sources() == f"{native.PURE_ENV} is set"
     monkeypatch.delenv(native.PURE_ENV)
-    (fake_build / "core" / "_native" / "manifest.json").unlink()
-    assert native._usable() == "python: not built (make builds it)"
+    (fake_build / native.MANIFEST).unlink()
+    assert native._why_sources() == "not built (make builds it)"
 
 
-def test_a_build_that_does_not_load_is_not_used(fake_build: Path) -> None:
-    build = fake_build / "core" / "_native"
-    manifest = json.loads((build / "manifest.json").read_text())
-    manifest["files"]["cafe__mypyc"] = "cafe__mypyc.so"
-    (build / "cafe__mypyc.so").write_bytes(b"not a shared library")
-    (build / "manifest.json").write_text(json.dumps(manifest))
+def test_a_build_that_does_not_load_is_not_used(
+    fake_build: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (fake_build / "broken__mypyc.so").write_bytes(b"not a shared library")
+    monkeypatch.syspath_prepend(str(fake_build))
+    monkeypatch.setattr(native, "LIBRARY", "broken__mypyc")
     finders = list(sys.meta_path)
     before = native.status()
     try:
         native.install()
-        assert native.status().startswith("python: the build does not load (")
-        assert sys.meta_path == finders
+        assert native.status().startswith("pure-Python build: the build does not load (")
+        assert len(sys.meta_path) == len(finders) + 1  # the sources are served instead
+        with pytest.raises(ImportError, match="the Python sources run"):
+            sys.meta_path[0].find_spec("broken__mypyc", None)
     finally:
+        sys.meta_path[:] = finders
         native._status = before
 
 
