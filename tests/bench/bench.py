@@ -1,10 +1,15 @@
 """`make bench`: rudder-sentry against baselines run in the same invocation (SPEC §10).
 
-Generates (once, cached in tests/bench/out/) a dump of 1,000,000 events over 50,000 visitors
-and one of 1,000,000 visitors, then measures, each figure the median of RUNS runs:
+Measures the tool a user installs: `make bench` puts `pip install .` in .venv-bench and names
+it in BENCH_PYTHON (the build that runs is printed with the figures); without it, the checkout's
+own `python -m cli`. Generates (once, cached in tests/bench/out/) a dump of 1,000,000 events
+over 50,000 visitors, the same number in the breadcrumb-heavy "browser" mix (60 % tracks, 20 %
+pages, 15 % identifies, 5 % errors, the v3 SDK's whole context on every event;
+tests/bench/generate.py) and one of 1,000,000 visitors, then measures, each figure the median of
+RUNS runs:
   (a) a bare loop reading the dump and parsing each line with orjson: the ceiling;
   (b) `rudder-sentry replay --dry-run`, single process and with --jobs = cores: records/s
-      and the ratio to (a), run in the same rounds;
+      and the ratio to (a), run in the same rounds, on both mixes;
   (c) peak RSS for the whole dump and for its first quarter (same visitors), and for the
       1,000,000-visitor dump;
   (d) sending to a loopback sink (its own process): events/s and delivered/sent for the tool,
@@ -57,14 +62,34 @@ LOOPBACK_WORKERS = 32  # the tool's default --workers, and the bare poster's req
 DEFAULT_WORKERS = 32
 CORES = os.cpu_count() or 1
 ROUND_TRIP = 0.1  # seconds: a sink this far away answers like Sentry across a continent
+BENCH_PYTHON = os.environ.get("BENCH_PYTHON")  # the interpreter of an installed build
+# The tool under test: the installed console script, run outside the checkout so that nothing
+# of it is imported; else the checkout's own.
+TOOL = (
+    [str(Path(BENCH_PYTHON).parent / "rudder-sentry")]
+    if BENCH_PYTHON
+    else [sys.executable, "-m", "cli"]
+)
+TOOL_CWD = OUT if BENCH_PYTHON else ROOT
 
 
-def dump(name: str, events: int, visitors: int, *, sequential: bool = False) -> Path:
+def dump(
+    name: str, events: int, visitors: int, *, sequential: bool = False, mix: str = "zipf"
+) -> Path:
     path = OUT / f"{name}-{events}-{visitors}.ndjson"
     if not path.exists():
         print(f"generating {path.name} ...", flush=True)
-        generate(path, events, visitors, sequential=sequential)
+        generate(path, events, visitors, sequential=sequential, mix=mix)
     return path
+
+
+def tool_version() -> str:
+    """What `--version` of the tool under test says (the build that runs)."""
+    found = subprocess.run(
+        [*TOOL, "--version"], cwd=TOOL_CWD, capture_output=True, text=True, check=True
+    )
+    where = "pip install . in .venv-bench" if BENCH_PYTHON else "the checkout"
+    return f"{found.stdout.strip()}, {where}"
 
 
 def head(source: Path, lines: int, name: str) -> Path:
@@ -119,12 +144,12 @@ def run_tool(
     args: list[str], env: dict[str, str] | None = None
 ) -> tuple[float, int, dict[str, Any]]:
     """Wall seconds, the child's own peak RSS (KiB) and the JSON report of one replay run."""
-    command = [sys.executable, "-m", "cli", "replay", *args, "--no-progress", "--report", "json"]
+    command = [*TOOL, "replay", *args, "--no-progress", "--report", "json"]
     report_path = OUT / "report.json"
     with report_path.open("wb") as out, (OUT / "stderr.log").open("wb") as err:
         started = time.perf_counter()
         process = subprocess.Popen(
-            command, cwd=ROOT, stdout=out, stderr=err, env={**os.environ, **(env or {})}
+            command, cwd=TOOL_CWD, stdout=out, stderr=err, env={**os.environ, **(env or {})}
         )
         _, status, rusage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
@@ -332,6 +357,7 @@ def main() -> None:
     quarter = head(full, EVENTS // 4, f"zipf-{EVENTS // 4}-quarter.ndjson")
     many = dump("visitors", EVENTS, EVENTS, sequential=True)
     results: dict[str, Any] = {"events": EVENTS, "visitors": VISITORS, "runs": RUNS}
+    results["tool"] = tool_version()
 
     if "a" in PARTS or "b" in PARTS:
         print("(a) bare orjson loop ...", flush=True)
@@ -350,12 +376,33 @@ def main() -> None:
         results["dry_run_gzip_per_s"] = median([EVENTS / wall for wall, _, _ in runs])
     if "b" in PARTS:
         dry_run(results, full, quarter, many)
+        browser = dump("browser", EVENTS, VISITORS, mix="browser")
+        dry_run_mix(results, browser, "browser")
     if "d" in PARTS or "e" in PARTS:
         sending(results, full)
     if "i" in PARTS:
         instructions(results)
     (OUT / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     print_table(results)
+
+
+def dry_run_mix(results: dict[str, Any], path: Path, name: str) -> None:
+    """(b) on another mix: the dry-run, single and with --jobs = cores, against (a) over the
+    same dump, in interleaved rounds."""
+    print(f"(b) dry-run of the {name} mix, single and --jobs {CORES} ...", flush=True)
+    bare, dry, jobs, pure = [], [], [], []
+    for _ in range(RUNS):
+        bare.append(bare_parse(path))
+        dry.append(EVENTS / run_tool([str(path), "--dry-run"])[0])
+        jobs.append(EVENTS / run_tool([str(path), "--dry-run", "--jobs", str(CORES)])[0])
+        pure.append(EVENTS / run_tool([str(path), "--dry-run"], {"RUDDER_SENTRY_PURE": "1"})[0])
+    results[f"{name}_bare_per_s"] = median(bare)
+    results[f"{name}_pure_times"] = median([b / p for b, p in zip(bare, pure, strict=True)])
+    results[f"{name}_dry_run_per_s"] = median(dry)
+    results[f"{name}_dry_run_jobs_per_s"] = median(jobs)
+    # the issue's measure: the dry-run's time as a multiple of the bare loop's, per round
+    results[f"{name}_dry_run_times"] = median([b / d for b, d in zip(bare, dry, strict=True)])
+    results[f"{name}_jobs_times"] = median([b / j for b, j in zip(bare, jobs, strict=True)])
 
 
 def dry_run(results: dict[str, Any], full: Path, quarter: Path, many: Path) -> None:
@@ -397,7 +444,7 @@ def instructions(results: dict[str, Any]) -> None:
     print("(i) instructions per record under callgrind (about 3 minutes) ...", flush=True)
     whole = dump("steady", 2 * STEADY, 2_000)
     half = head(whole, STEADY, f"steady-{STEADY}-head.ndjson")
-    tool = [sys.executable, "-m", "cli", "replay", "--dry-run", "--no-state", "--no-progress"]
+    tool = [*TOOL, "replay", "--dry-run", "--no-state", "--no-progress"]
     for key, command in (
         ("instructions_bare", [sys.executable, "-c", BARE_LOOP]),
         ("instructions_dry_run", tool),
@@ -510,6 +557,8 @@ def print_table(r: dict[str, Any]) -> None:
         rows.append(("    the same, standard library gzip", stdlib, ""))
     if "dry_run_per_s" in r:
         rows += dry_rows(r)
+    if "browser_dry_run_per_s" in r:
+        rows += mix_rows(r, "browser")
     if "dry_run_gzip_per_s" in r and "dry_run_per_s" in r:
         rows.append(
             (
@@ -524,7 +573,7 @@ def print_table(r: dict[str, Any]) -> None:
         rows += instruction_rows(r)
     print(
         f"\nrudder-sentry bench: {r['events']:,} events, {r['visitors']:,} visitors, "
-        f"median of {r['runs']} runs"
+        f"median of {r['runs']} runs\ntool: {r['tool']}"
     )
     for name, value, note in rows:
         print(f"{name:<40} {value:>20}   {note}")
@@ -553,6 +602,28 @@ def dry_rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
             "    peak RSS, 1,000,000 visitors",
             f"{r['rss_1m_visitors_mib']:,.0f} MiB",
             f"{r['visitors_in_1m_visitor_dump']:,} visitors",
+        ),
+    ]
+
+
+def mix_rows(r: dict[str, Any], name: str) -> list[tuple[str, str, str]]:
+    bare = r[f"{name}_bare_per_s"]
+    return [
+        (f"(a) bare orjson parse loop, {name} mix", f"{bare:,.0f} lines/s", "ceiling"),
+        (
+            f"(b) replay --dry-run, {name} mix",
+            f"{r[f'{name}_dry_run_per_s']:,.0f} records/s",
+            f"{r[f'{name}_dry_run_times']:.2f}x the time of (a)",
+        ),
+        (
+            f"(b) the same, --jobs {CORES}",
+            f"{r[f'{name}_dry_run_jobs_per_s']:,.0f} records/s",
+            f"{r[f'{name}_jobs_times']:.2f}x the time of (a)",
+        ),
+        (
+            "(b) the same, RUDDER_SENTRY_PURE=1",
+            "",
+            f"{r[f'{name}_pure_times']:.2f}x the time of (a) (the pure-Python build)",
         ),
     ]
 

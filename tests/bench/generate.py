@@ -1,6 +1,9 @@
 """Generate a realistic RudderStack dump for benchmarks: browser sessions over many visitors.
 
-Mix: about 80 % track/page, 15 % identify, 5 % error tracks. Errors are drawn from 1,000
+Two mixes. "zipf": about 80 % track/page, 15 % identify, 5 % error tracks. "browser": what a
+site's traffic looks like, breadcrumb-heavy: 60 % tracks, 20 % pages, 15 % identifies, 5 %
+error tracks, each event with the whole context the v3 JS SDK sends (os, screen, campaign,
+session, page-view id, ...). In both, errors are drawn from 1,000
 distinct errors (a Chrome, Firefox or Safari stack and its message) with a Zipf distribution
 (exponent 1.1), as real error streams repeat a few errors: the most frequent one is about 18 %
 of them, the top 10 about 48 %. Deterministic for a given seed; events look like the v3 JS
@@ -141,17 +144,99 @@ def event(rng: random.Random, n: int, visitor: int) -> dict[str, Any]:
     return base
 
 
+def browser_event(
+    rng: random.Random, n: int, visitor: int, pages: dict[int, str]
+) -> dict[str, Any]:
+    """The n-th event of the "browser" mix, from visitor `visitor`; `pages` holds each visitor's
+    current page-view id (a page event starts a new one)."""
+    roll = rng.random()
+    kind = (
+        "track"
+        if roll < 0.60
+        else "page"
+        if roll < 0.80
+        else "identify"
+        if roll < 0.95
+        else "error"
+    )
+    if kind == "page" or visitor not in pages:
+        pages[visitor] = f"{rng.getrandbits(64):016x}-{visitor:08x}"
+    base = event(rng, n, visitor)
+    context = base["context"]
+    url = context["page"]["url"]
+    context.update(
+        os={"name": "", "version": ""},
+        screen={
+            "density": 2,
+            "width": 1728,
+            "height": 1117,
+            "innerWidth": 1512,
+            "innerHeight": 864,
+        },
+        campaign={},
+        sessionId=1_732_000_000_000 + visitor,
+        sessionStart=n % 7 == 0,
+        autoTrack={"page": {"pageViewId": pages[visitor], "visitedAt": base["originalTimestamp"]}},
+        ua_ch={"brands": [{"brand": "Chromium", "version": "124"}], "mobile": False},
+    )
+    context["page"].update(
+        referring_domain="www.google.com",
+        initial_referrer="https://www.google.com/",
+        initial_referring_domain="www.google.com",
+    )
+    for key in ("type", "event", "properties", "name"):
+        base.pop(key, None)
+    if kind == "identify":
+        context["traits"] = {
+            "email": f"user{visitor}@example.org",
+            "firstName": "User",
+            "lastName": str(visitor),
+            "plan": PLANS[visitor % 2],
+        }
+        base.update(type="identify", userId=f"u-{visitor}")
+    elif kind == "error":
+        message, stack = _error(zipf_rank(rng))
+        base.update(
+            type="track",
+            event="JavaScript Error",
+            properties={"error": {"name": "TypeError", "message": message, "stack": stack}},
+        )
+    elif kind == "page":
+        base.update(
+            type="page", name="Shop", properties={"url": url, "title": "Shop", "path": url[26:]}
+        )
+    else:
+        base.update(
+            type="track",
+            event=TRACKS[n % len(TRACKS)],
+            properties={"sku": f"SKU-{n % 500}", "price": round(rng.random() * 100, 2)},
+        )
+    return base
+
+
 def generate(
-    path: Path, events: int, visitors: int, seed: int = 1, *, sequential: bool = False
+    path: Path,
+    events: int,
+    visitors: int,
+    seed: int = 1,
+    *,
+    sequential: bool = False,
+    mix: str = "zipf",
 ) -> None:
     """Write `events` events over `visitors` visitors (a visitor's events interleave); with
     `sequential`, event n belongs to visitor n % visitors, so every visitor appears."""
     rng = random.Random(seed)
+    pages: dict[int, str] = {}
     with path.open("wb") as out:
         batch: list[bytes] = []
         for n in range(events):
             visitor = n % visitors if sequential else rng.randrange(visitors)
-            batch.append(orjson.dumps(event(rng, n, visitor)))
+            made = (
+                browser_event(rng, n, visitor, pages)
+                if mix == "browser"
+                else event(rng, n, visitor)
+            )
+            batch.append(orjson.dumps(made))
             if len(batch) == 10_000:
                 out.write(b"\n".join(batch) + b"\n")
                 batch.clear()
@@ -160,4 +245,5 @@ def generate(
 
 
 if __name__ == "__main__":
-    generate(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))
+    mix = sys.argv[4] if len(sys.argv) > 4 else "zipf"
+    generate(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), mix=mix)
