@@ -39,7 +39,7 @@ run: $(NATIVE)
 # on the Python sources (RUDDER_SENTRY_PURE=1), which an install without a C compiler runs.
 PURE_TESTS := tests/test_engine.py tests/test_reader.py tests/test_shard.py \
 	tests/test_delivery.py tests/test_pipeline.py tests/test_sender.py tests/test_breadcrumbs.py \
-	tests/test_consent.py tests/test_native.py
+	tests/test_consent.py tests/test_native.py tests/test_sessions.py tests/test_pageloads.py
 
 test: $(NATIVE) $(BUGSINK_VENV)/.stamp
 	BUGSINK_VENV="$(abspath $(BUGSINK_VENV))" $(PY) -m pytest -q

@@ -22,7 +22,7 @@ from core.input.layouts import Window, parse_bound
 from core.input.paths import STDIN
 from core.pipeline import ReplayIO, stop_on_signals
 from core.report import Report, merge_reports, report_from_json
-from core.rules.engine import EngineOptions, IdentifyMode
+from core.rules.engine import DEFAULT_RETENTION_DAYS, EngineOptions, IdentifyMode, Scope
 from core.rules.eventfilter import Semantics
 from core.run import ReplayOptions, run_replay
 from core.shard import Shard
@@ -162,8 +162,23 @@ def replay(
         Semantics, typer.Option(help="RudderStack SDK generation whose filtering rules apply.")
     ] = Semantics.V3,
     breadcrumbs: Annotated[
-        int, typer.Option(min=0, help="Breadcrumbs kept per visitor (0 = none).")
+        int, typer.Option(min=0, help="Breadcrumbs kept per page load (0 = none).")
     ] = 100,
+    scope: Annotated[
+        Scope,
+        typer.Option(
+            help="How long the browser's memory of user and breadcrumbs lasts: one page load "
+            "(as the browser keeps it), or the visitor's whole history."
+        ),
+    ] = Scope.PAGE,
+    retention_days: Annotated[
+        float,
+        typer.Option(
+            min=1,
+            help="The Sentry project's event retention: older events are re-dated by Sentry "
+            "to when it receives them (counted in the report).",
+        ),
+    ] = DEFAULT_RETENTION_DAYS,
     state: Annotated[
         str | None,
         typer.Option(
@@ -268,6 +283,8 @@ def replay(
                 error_events=tuple(error_event or ()),
                 breadcrumbs=breadcrumbs,
                 max_age_days=max_age,
+                scope=scope,
+                retention_days=retention_days,
             ),
             delivery=DeliveryOptions(
                 workers=workers,

@@ -57,11 +57,25 @@ def render_report(report: Report, stderr: Console) -> None:
             f"breadcrumb texts not kept: {report.breadcrumb_texts_not_kept:,} "
             "(more distinct page URLs and track names than the memory bound allows)"
         )
-    if report.older_than_30_days:
+    if report.older_than_retention:
         lines.append(
-            f"older than 30 days: {report.older_than_30_days:,} "
-            "(Sentry re-timestamps these to the time it receives them)"
+            f"older than the project's {report.retention_days:g}-day retention: "
+            f"{report.older_than_retention:,} (Sentry re-dates these to when it receives them; "
+            "--retention-days sets the retention)"
         )
+    if report.sessions or report.sessions_too_old or report.sessions_already_sent:
+        sent = "would be sent" if report.dry_run else "sent"
+        line = f"sessions (release health): {report.sessions:,} {sent}"
+        if report.sessions_too_old:
+            line += (
+                f", {report.sessions_too_old:,} too old to send (started over 5 days ago, "
+                "which Relay drops, or beyond --max-age)"
+            )
+        if report.sessions_already_sent:
+            line += f", {report.sessions_already_sent:,} sent by an earlier run"
+        lines.append(line)
+    if report.sessions_failed:
+        lines.append("sessions failed: " + _pairs(report.sessions_failed))
     lines.extend(f"warning: {w}" for w in report.warnings)
     lines.extend(f"note: {n}" for n in report.notes)
     if report.stopped:

@@ -58,6 +58,8 @@ NATIVE = (
     "core/rules/eventfilter.py",
     "core/rules/identify.py",
     "core/rules/inbound.py",
+    "core/rules/pageloads.py",
+    "core/rules/sessions.py",
     "core/rules/visitors.py",
     "core/shard.py",
     "core/state.py",

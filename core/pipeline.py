@@ -10,12 +10,13 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from types import FrameType
 from typing import Any, BinaryIO
 
 import orjson
 
-from core.delivery.jobs import Done, Job, Sender
+from core.delivery.jobs import SESSION, Done, Job, Sender
 from core.event.timestamps import event_time
 from core.input.cloud import is_cloud, open_object
 from core.input.dump import DumpReader, open_dump
@@ -26,6 +27,7 @@ from core.outcome import FailKind, Failure, Outcome, RejectReason
 from core.report import Report
 from core.rules.budget import BudgetExceededError
 from core.rules.engine import Engine
+from core.rules.sessions import SessionItem
 from core.shard import Shard, counts_visitorless
 from core.sinks import Sink
 from core.state import Ledger
@@ -208,6 +210,8 @@ class Pipeline:
     def _decide(self, record: Record) -> None:
         # decided outside the window too: the visitor's scope moves on
         decision = self.engine.decide(record)
+        if decision.sessions:
+            self._send_sessions(record, decision.sessions)
         if self.window is not None and not self._in_window(record):
             self.outcomes[Outcome.OUTSIDE_WINDOW] += 1
             if self.explaining:
@@ -238,10 +242,24 @@ class Pipeline:
             record_type=record.type,
             message_id=_message_id(record.event),
             detail=f"{decision.kind} {event_id}: {decision.detail}" if self.explaining else "",
-            older=decision.older_than_30_days,
+            older=decision.older,
         )
         self.sender.submit(job)
         self._collect()
+
+    def _send_sessions(self, record: Record, items: list[SessionItem]) -> None:
+        """The release-health updates a record made: each sent once (the state file records
+        them as it records events), those timed outside --since/--until not at all."""
+        for item in items:
+            if self.window is not None and not self.window.holds(_at(item.moment_ms)):
+                continue
+            if self.ledger.known(item.item_id):
+                self.report.sessions_already_sent += 1
+                continue
+            message_id = _message_id(record.event)
+            job = Job(item.item_id, item.payload, _where(record), "session", message_id, "", False)
+            job.category = SESSION
+            self.sender.submit(job)
 
     def _tick(self) -> None:
         """While the sender waits: collect answers, commit accepted ids, show progress."""
@@ -255,6 +273,9 @@ class Pipeline:
 
     def _complete(self, done: Done) -> None:
         job = done.job
+        if job.category == SESSION:
+            self._complete_session(done)
+            return
         event = self.inflight.pop(job.event_id, None)
         report = self.report
         failure = done.failure
@@ -264,21 +285,39 @@ class Pipeline:
             report.count(outcome)
             self.sent += 1
             if job.older:
-                report.older_than_30_days += 1
+                report.older_than_retention += 1
             if self.io.output is not None:
                 self.io.output.write(job.payload + b"\n")
         else:
             outcome = Outcome.FAILED
             report.count_failed(failure.reason, job.where, job.event_id, failure.detail)
-            if failure.stops_the_run and not report.refused:
-                report.refused = _refusal(failure)
-                report.stopped = report.refused
-                self.stopping = True
+            self._stop_if_refused(failure)
             if self.io.failures is not None and event is not None:
                 self.io.failures.write(_failure_line(event, failure))
         if self.explaining:
             detail = job.detail if failure is None else failure.reason
             self._explain_line(job.where, job.record_type, job.message_id, outcome, detail)
+
+    def _complete_session(self, done: Done) -> None:
+        """A session update delivered, or not: no record's outcome (sessions are not records);
+        a failed one is listed, and a re-run of the same command sends it again."""
+        job, failure, report = done.job, done.failure, self.report
+        if failure is None:
+            self.ledger.mark(job.event_id)
+            report.sessions += 1
+            if self.io.output is not None:
+                self.io.output.write(job.payload + b"\n")
+        else:
+            report.count_session_failed(failure.reason, job.where, job.event_id, failure.detail)
+            self._stop_if_refused(failure)
+
+    def _stop_if_refused(self, failure: Failure) -> None:
+        """A refused DSN or an untrusted TLS stops the run (exit 2)."""
+        report = self.report
+        if failure.stops_the_run and not report.refused:
+            report.refused = _refusal(failure)
+            report.stopped = report.refused
+            self.stopping = True
 
     def _output_failed(self, sink: Sink) -> None:
         """An output broke: stop like an interruption; the first broken output is the reason."""
@@ -307,6 +346,7 @@ class Pipeline:
         self.report.visitors = self.engine.visitor_count
         self.report.retries = self.sender.retries
         self.report.breadcrumb_texts_not_kept = self.engine.texts.dropped
+        self.report.sessions_too_old = self.engine.sessions_too_old
         self._progress()
 
     def _reject(
@@ -370,6 +410,14 @@ def _message_id(event: dict[str, Any] | None) -> str:
     """The event's messageId when it is a string ("" otherwise)."""
     message_id = event.get("messageId") if event is not None else None
     return message_id if isinstance(message_id, str) else ""
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _at(moment_ms: int) -> datetime:
+    """An epoch time in milliseconds as an aware datetime."""
+    return _EPOCH + timedelta(milliseconds=moment_ms)
 
 
 def _where(record: Record) -> str:

@@ -25,7 +25,12 @@ class Report:
     by_type: Counter[str] = field(default_factory=Counter)
     rejected: Counter[str] = field(default_factory=Counter)
     failed: Counter[str] = field(default_factory=Counter)
-    older_than_30_days: int = 0
+    older_than_retention: int = 0  # sent events older than the project's retention
+    retention_days: float = 90.0  # --retention-days: what older_than_retention measured
+    sessions: int = 0  # release-health session items sent (or that would be, in a dry-run)
+    sessions_too_old: int = 0  # session items Relay would drop: started too long ago
+    sessions_already_sent: int = 0  # session items the state file says were accepted before
+    sessions_failed: Counter[str] = field(default_factory=Counter)  # by reason
     visitors: int = 0  # what memory grows with (SPEC §10)
     retries: int = 0  # delivery attempts repeated after 429s, 5xx and network errors
     breadcrumb_texts_not_kept: int = (
@@ -61,6 +66,16 @@ class Report:
                 listed["detail"] = detail[:MAX_DETAIL]
             self.failures.append(listed)
 
+    def count_session_failed(self, reason: str, where: str, item_id: str, detail: str = "") -> None:
+        """Record one failed session update (no record's outcome: sessions are not records);
+        listed with the failures, under `session <reason>`."""
+        self.sessions_failed[reason] += 1
+        if len(self.failures) < MAX_LISTED_FAILURES:
+            listed = {"source": where, "event_id": item_id, "reason": f"session {reason}"}
+            if detail:
+                listed["detail"] = detail[:MAX_DETAIL]
+            self.failures.append(listed)
+
     @property
     def records_per_s(self) -> float:
         """Throughput over the whole run."""
@@ -73,7 +88,7 @@ class Report:
             return ExitCode.INTERRUPTED
         if self.refused:
             return ExitCode.USAGE
-        if self.failed:
+        if self.failed or self.sessions_failed:
             return ExitCode.DELIVERY_FAILED
         if self.rejected:
             return ExitCode.REJECTED_INPUT
@@ -92,7 +107,12 @@ class Report:
             "by_type": dict(sorted(self.by_type.items())),
             "rejected": dict(sorted(self.rejected.items())),
             "failed": dict(sorted(self.failed.items())),
-            "older_than_30_days": self.older_than_30_days,
+            "older_than_retention": self.older_than_retention,
+            "retention_days": self.retention_days,
+            "sessions": self.sessions,
+            "sessions_too_old": self.sessions_too_old,
+            "sessions_already_sent": self.sessions_already_sent,
+            "sessions_failed": dict(sorted(self.sessions_failed.items())),
             "visitors": self.visitors,
             "retries": self.retries,
             "breadcrumb_texts_not_kept": self.breadcrumb_texts_not_kept,
@@ -109,8 +129,17 @@ class Report:
         }
 
 
-_COUNTERS = ("outcomes", "by_type", "rejected", "failed")
-_SUMS = ("records", "older_than_30_days", "visitors", "retries", "breadcrumb_texts_not_kept")
+_COUNTERS = ("outcomes", "by_type", "rejected", "failed", "sessions_failed")
+_SUMS = (
+    "records",
+    "older_than_retention",
+    "sessions",
+    "sessions_too_old",
+    "sessions_already_sent",
+    "visitors",
+    "retries",
+    "breadcrumb_texts_not_kept",
+)
 # every shard reads all the input: these are the same in each, so the merge keeps the largest
 _SHARED = ("files", "files_outside_window", "lines")
 
@@ -123,6 +152,7 @@ def report_from_json(document: dict[str, Any]) -> Report:
     for name in _COUNTERS:
         getattr(report, name).update(document.get(name, {}))
     report.duration_s = float(document.get("duration_s", 0.0))
+    report.retention_days = float(document.get("retention_days", 90.0))
     report.interrupted = bool(document.get("interrupted"))
     for name in ("stopped", "output_error", "refused"):
         setattr(report, name, str(document.get(name, "")))
@@ -145,6 +175,7 @@ def merge_reports(reports: list[Report]) -> Report:
         for name in _COUNTERS:
             getattr(merged, name).update(getattr(report, name))
         merged.duration_s = max(merged.duration_s, report.duration_s)
+        merged.retention_days = report.retention_days
         merged.interrupted = merged.interrupted or report.interrupted
         for name in ("stopped", "output_error", "refused"):
             if not getattr(merged, name):

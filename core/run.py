@@ -85,6 +85,7 @@ def run_replay(
     expansion, config, dry_run, _ = _prepare(options, io, 1)
     paths = expansion.files
     report = Report(dry_run=dry_run, shard="" if options.shard.whole else str(options.shard))
+    report.retention_days = options.engine.retention_days
     if config.debug_mode and not options.dry_run:
         report.notes.append("debugMode is on in the config: dry-run, nothing is sent")
     report.destination = {

@@ -37,6 +37,7 @@ class Sink:
     """What the server saw."""
 
     stored: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sessions: list[dict[str, Any]] = field(default_factory=list)  # session updates, in order
     accepted_duplicates: int = 0
     posts: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
@@ -129,7 +130,9 @@ class FaultServer:
             return
         event_id, event = parse_envelope(request.headers.get("Content-Encoding"), body)
         with sink.lock:
-            if event_id in sink.stored:
+            if not event_id:  # a session update: kept as it came, repeats too
+                sink.sessions.append(event)
+            elif event_id in sink.stored:
                 sink.accepted_duplicates += 1
             else:
                 sink.stored[event_id] = event
@@ -163,11 +166,13 @@ class FaultServer:
 
 
 def parse_envelope(encoding: str | None, body: bytes) -> tuple[str, dict[str, Any]]:
-    """The event id and event of a one-event envelope."""
+    """The event id and event of a one-event envelope; "" and the session of a session one."""
     if encoding == "gzip":
         body = gzip.decompress(body)
-    header, _item_header, payload = body.split(b"\n", 2)
+    header, item_header, payload = body.split(b"\n", 2)
     event = json.loads(payload.rstrip(b"\n"))
+    if json.loads(item_header)["type"] == "session":
+        return "", event
     envelope_id = json.loads(header)["event_id"]
     assert envelope_id == event["event_id"]
     return str(envelope_id), event

@@ -52,7 +52,9 @@ def test_replay_json_report_adds_up() -> None:
         "by_type",
         "rejected",
         "failed",
-        "older_than_30_days",
+        "older_than_retention",
+        "sessions",
+        "sessions_too_old",
         "duration_s",
         "records_per_s",
     ):
@@ -198,7 +200,7 @@ def test_text_report_golden() -> None:
     report.outcomes = Counter({"would_send": 4, "breadcrumb": 5, "rejected": 2})
     report.by_type = Counter({"track": 7, "identify": 2})
     report.rejected = Counter({"invalid_json": 2})
-    report.older_than_30_days = 4
+    report.older_than_retention = 4
     report.warnings = ["includePaths: '[' skipped (invalid, or JavaScript-only syntax)"]
     buffer = io.StringIO()
     render_report(report, Console(file=buffer, width=80, color_system=None, legacy_windows=False))
@@ -274,7 +276,7 @@ def test_consent_and_dedupe_through_the_entry_point(tmp_path: Path) -> None:
     assert [row[3:] for row in explained] == [
         ["consent_denied", "ketch: none of ['p2'] granted (ketchConsentPurposes, or)"],
         ["would_send", explained[1][4]],
-        ["deduplicated", "same as this visitor's previous error"],
+        ["deduplicated", "same as this page load's previous error"],
     ]
     code, out, _ = invoke("validate", str(config), "--report", "json")
     assert json.loads(out)["consent"] == [

@@ -33,7 +33,7 @@ def archiver_key(day: int, hour: int, instance: str) -> str:
 def tree() -> dict[str, bytes]:
     """An archiver tree (hours not zero-padded, two instances, two days) and a rudder-logs one.
     A visitor identifies in hour 2 and errors in hour 10: only time order gives the error its
-    user (text order reads …/10/ first)."""
+    user under --scope visitor (text order reads …/10/ first)."""
     import gzip
 
     files: dict[str, list[dict[str, Any]]] = {}
@@ -116,12 +116,13 @@ def test_a_bucket_prefix_replays_like_its_local_copy(
 ) -> None:
     server, local = s3
     remote_out, local_out = tmp_path / "remote.jsonl", tmp_path / "local.jsonl"
+    # --scope visitor: the user identified in hour 2 rides on the errors of hour 10
     code, report, _, err = run(
-        server, f"s3://{BUCKET}/archive/", "--dry-run", "-o", str(remote_out)
+        server, f"s3://{BUCKET}/archive/", "--dry-run", "--scope", "visitor", "-o", str(remote_out)
     )
     assert code == 0, err
     local_code, local_report, _, _ = run(
-        server, str(local / "archive"), "--dry-run", "-o", str(local_out)
+        server, str(local / "archive"), "--dry-run", "--scope", "visitor", "-o", str(local_out)
     )
     assert local_code == 0
     assert report["outcomes"] == local_report["outcomes"]

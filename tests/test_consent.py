@@ -12,8 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.rules.consent import ConsentSettings, consent_readings, consent_verdict, page_view_id
+from core.rules.consent import ConsentSettings, consent_readings, consent_verdict
 from core.rules.eventfilter import Semantics
+from core.rules.pageloads import page_view_id
 from tests.conftest import examples
 
 CASES = json.loads((Path(__file__).parent / "data" / "consent-cases.json").read_text())["cases"]

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -61,10 +62,12 @@ def events(count: int) -> list[dict[str, Any]]:
     return lines
 
 
-def send(path: Path, dsn: str, state: Path | None, io: ReplayIO | None = None) -> Any:
+def send(
+    path: Path, dsn: str, state: Path | None, io: ReplayIO | None = None, release: str = ""
+) -> Any:
     options = ReplayOptions(
         paths=(str(path),),
-        overrides=Overrides(dsn=dsn),
+        overrides=Overrides(dsn=dsn, release=release or None),
         state_path=str(state) if state else None,
         use_state=state is not None,
         delivery=DeliveryOptions(workers=4),
@@ -143,6 +146,64 @@ def test_state_makes_a_rerun_send_nothing(write_dump: Callable[..., Path], tmp_p
     assert first.outcomes == {"sent": 50}
     assert second.outcomes == {"already_sent": 50}
     assert server.sink.posts == posts
+
+
+def page_loads(visitors: int) -> list[dict[str, Any]]:
+    """Recent page loads (sessions older than 5 days are not sent): each visitor loads a page,
+    navigates twice (the second starts a session) and hits an error."""
+    start = datetime.now(UTC) - timedelta(hours=2)
+    lines = []
+    for visitor in range(visitors):
+        for step, url in enumerate(("/", "/a", "/b", "/b")):
+            event: dict[str, Any] = {
+                "type": "page" if step < 3 else "track",
+                "anonymousId": f"visitor-{visitor}",
+                "messageId": f"pl-{visitor}-{step}",
+                "originalTimestamp": (start + timedelta(seconds=10 * step)).isoformat(),
+                "context": {
+                    "page": {"url": f"https://shop.example.com{url}"},
+                    "userAgent": "UA/1",
+                    "autoTrack": {"page": {"pageViewId": f"pv-{visitor}"}},
+                },
+            }
+            if step == 3:
+                event.update(event="Error", properties={"error": f"boom {visitor}"})
+            lines.append(event)
+    return lines
+
+
+def test_sessions_are_sent_once_and_a_rerun_sends_none(
+    write_dump: Callable[..., Path], tmp_path: Path
+) -> None:
+    path = write_dump(page_loads(6))
+    state = tmp_path / "state.sqlite"
+    faults = Faults(p429=0.1, p503=0.1, pdrop_after_store=0.05, seed=5)
+    with FaultServer(faults) as server:
+        first = send(path, server.dsn, state, release="web@1")
+        sessions = len(server.sink.sessions)
+        second = send(path, server.dsn, state, release="web@1")
+    # per page load: init, exited at the second navigation, a new init, its crash
+    assert first.sessions == 6 * 4
+    assert first.outcomes == {"breadcrumb": 18, "sent": 6}
+    assert second.sessions == 0
+    assert second.sessions_already_sent == first.sessions
+    assert len(server.sink.sessions) == sessions  # nothing more posted
+    items = {(s["sid"], s["status"], s["init"]) for s in server.sink.sessions}
+    assert len(items) == first.sessions  # a dropped answer is posted again, no item lost
+    statuses = sorted(status for _, status, _ in items)
+    assert statuses == ["crashed"] * 6 + ["exited"] * 6 + ["ok"] * 12
+
+
+def test_a_session_rate_limit_does_not_hold_error_events(
+    write_dump: Callable[..., Path], tmp_path: Path
+) -> None:
+    path = write_dump(page_loads(5))
+    faults = Faults(always_headers={"X-Sentry-Rate-Limits": "0.5:session:key"})
+    with FaultServer(faults) as server:
+        report = send(path, server.dsn, None, release="web@1")
+    assert report.outcomes == {"breadcrumb": 15, "sent": 5}
+    assert report.sessions == 20 == len(server.sink.sessions)  # waited for, then sent
+    assert report.exit_code is ExitCode.OK
 
 
 def test_413_is_a_permanent_failure(write_dump: Callable[..., Path], tmp_path: Path) -> None:

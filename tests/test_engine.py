@@ -10,7 +10,7 @@ from core.config import normalize
 from core.input.records import Record
 from core.js.regex import SLASHED
 from core.outcome import Outcome
-from core.rules.engine import Decision, Engine, EngineOptions, IdentifyMode
+from core.rules.engine import Decision, Engine, EngineOptions, IdentifyMode, Scope
 from tests.conftest import load_vectors
 
 NOW = datetime(2024, 5, 2, tzinfo=UTC)
@@ -53,7 +53,7 @@ def as_sent(decision: Decision) -> Decision:
         return decision
     sentry = orjson.loads(orjson.dumps(decision.sentry_event))
     return Decision(
-        decision.outcome, decision.detail, sentry, decision.kind, decision.older_than_30_days
+        decision.outcome, decision.detail, sentry, decision.kind, decision.older, decision.sessions
     )
 
 
@@ -240,13 +240,16 @@ def test_breadcrumb_limit_and_none() -> None:
     assert "breadcrumbs" not in none
 
 
-def test_max_age_and_older_than_30_days() -> None:
+def test_max_age_and_older_than_the_retention() -> None:
+    """Older than the project's retention (90 days by default, --retention-days): Relay
+    re-dates it to its arrival, and the report counts it."""
     old = ev("track", A, 1, event="Error", properties={"message": "m1"})
-    old["originalTimestamp"] = "2024-03-01T00:00:00Z"
-    recent = ev("track", A, 2, event="Error", properties={"message": "m2"})
-    decisions = run([old, recent])
-    assert decisions[0].older_than_30_days
-    assert not decisions[1].older_than_30_days
+    old["originalTimestamp"] = "2024-01-01T00:00:00Z"  # 122 days before NOW
+    month = ev("track", A, 2, event="Error", properties={"message": "m2"})
+    month["originalTimestamp"] = "2024-03-01T00:00:00Z"  # 62 days before NOW
+    recent = ev("track", A, 3, event="Error", properties={"message": "m3"})
+    assert [d.older for d in run([old, month, recent])] == [True, False, False]
+    assert [d.older for d in run([old, month, recent], retention_days=30)] == [True, True, False]
     limited = run([old, recent], max_age_days=10)
     assert [d.outcome for d in limited] == [Outcome.TOO_OLD, Outcome.WOULD_SEND]
 
@@ -303,7 +306,7 @@ def test_too_old_identify_still_sets_the_user() -> None:
     identify = ev("identify", A, 1, userId="u1", context={"traits": {}})
     identify["originalTimestamp"] = "2020-01-01T00:00:00Z"
     error = ev("track", A, 2, event="Error", properties={"message": "m"})
-    decisions = run([identify, error], max_age_days=30)
+    decisions = run([identify, error], max_age_days=30, scope=Scope.VISITOR)  # years apart
     assert decisions[0].outcome is Outcome.TOO_OLD
     assert decisions[1].sentry_event is not None
     assert decisions[1].sentry_event["user"] == {"id": "u1"}

@@ -16,8 +16,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sentry_sdk.envelope import Envelope, Item, PayloadRef
 
-from core.delivery.envelope import build_envelope
+from core.delivery.envelope import build_envelope, build_session_envelope
 from core.delivery.http import Answer, EnvelopeClient, Exchange, find_ca_bundle
+from core.delivery.jobs import SESSION, Job
 from core.errors import ConfigError
 from tests.scripted import KEY, ScriptedServer, always
 
@@ -25,6 +26,7 @@ EVENT_ID = "ab" * 16
 PAYLOAD = json.dumps({"event_id": EVENT_ID, "message": "m"}).encode()
 WHEN = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
+JOB = Job(EVENT_ID, PAYLOAD, "s:1", "track", "m1", "", False)
 
 
 class Poster:
@@ -35,7 +37,7 @@ class Poster:
         self.exchange: Exchange = self.client.exchange()
 
     def post(self) -> Answer:
-        self.exchange.prepare(self.client.body(EVENT_ID, PAYLOAD, WHEN))
+        self.exchange.prepare(self.client.body(JOB, WHEN))
         try:
             self.exchange.curl.perform()
         except pycurl.error as exc:
@@ -208,3 +210,15 @@ def test_envelopes_are_what_sentry_sdk_writes(
     event_id = raw_id.hex()
     expected = reference_envelope(event_id, payload, format_timestamp(sent_at))
     assert build_envelope(event_id, payload, sent_at) == expected
+
+
+@given(st.dictionaries(st.text(), st.text() | st.integers() | st.booleans(), max_size=5))
+def test_session_envelopes_are_what_sentry_sdk_writes(session: dict[str, object]) -> None:
+    from core.event.timestamps import format_timestamp
+
+    envelope = Envelope(headers={"sent_at": format_timestamp(WHEN)})
+    envelope.add_session(session)
+    payload = envelope.items[0].get_bytes()
+    assert build_session_envelope(payload, WHEN) == envelope.serialize()
+    job = Job("cd" * 16, payload, "s:1", "session", "m1", "", False, SESSION)
+    assert job.envelope(WHEN) == envelope.serialize()

@@ -1,5 +1,5 @@
-"""Envelopes: one event item, written byte for byte as sentry-sdk's `Envelope.serialize()`
-writes it (tests/test_http.py holds the two together).
+"""Envelopes: one event item, or one session item, written byte for byte as sentry-sdk's
+`Envelope.serialize()` writes them (tests/test_http.py holds them together).
 
 Real sends go through core/delivery/http.py and core/delivery/sender.py; sentry-sdk's stock
 HttpTransport is never used: it drops events when its queue of 100 is full and on 429
@@ -9,6 +9,19 @@ HttpTransport is never used: it drops events when its queue of 100 is full and o
 from datetime import datetime
 
 from core.event.timestamps import format_timestamp
+
+
+def build_session_envelope(payload: bytes, sent_at: datetime) -> bytes:
+    """An envelope with one session item (release health), as sentry-sdk's `add_session`
+    writes it; the browser SDK sends each session update in an envelope of its own."""
+    return b"".join(
+        (
+            b'{"sent_at":"%s"}\n' % format_timestamp(sent_at).encode(),
+            b'{"type":"session","content_type":"application/json","length":%d}\n' % len(payload),
+            payload,
+            b"\n",
+        )
+    )
 
 
 def build_envelope(event_id: str, payload: bytes, sent_at: datetime) -> bytes:

@@ -3,26 +3,41 @@ and `finish`. One seam for both sides, as sentry-sdk's one `capture_envelope`: t
 (core/delivery/sender.py) and the dry-run's recording sender (core/delivery/recording.py)."""
 
 from collections.abc import Callable
-from typing import Protocol
+from datetime import datetime
+from typing import Final, Protocol
 
+from core.delivery.envelope import build_envelope, build_session_envelope
 from core.outcome import Failure
+
+ERROR: Final = "error"  # an event item: Sentry's rate-limit category for it
+SESSION: Final = "session"  # a release-health session update
 
 
 class Job:
-    """One Sentry event ready to send, and where it came from. (Plain classes here, for a
-    native constructor when compiled: see core.input.records.Record.)"""
+    """One Sentry event (or session update) ready to send, and where it came from. (Plain
+    classes here, for a native constructor when compiled: see core.input.records.Record.)"""
 
-    __slots__ = ("detail", "event_id", "message_id", "older", "payload", "record_type", "where")
+    __slots__ = (
+        "category",
+        "detail",
+        "event_id",
+        "message_id",
+        "older",
+        "payload",
+        "record_type",
+        "where",
+    )
 
     def __init__(
         self,
-        event_id: str,
+        event_id: str,  # a session update's own id, for the ledger
         payload: bytes,
         where: str,  # source:line
         record_type: str,
         message_id: str,
         detail: str,
         older: bool,
+        category: str = ERROR,
     ) -> None:
         self.event_id = event_id
         self.payload = payload
@@ -31,6 +46,13 @@ class Job:
         self.message_id = message_id
         self.detail = detail
         self.older = older
+        self.category = category
+
+    def envelope(self, sent_at: datetime) -> bytes:
+        """The envelope that carries this job, stamped `sent_at`."""
+        if self.category == SESSION:
+            return build_session_envelope(self.payload, sent_at)
+        return build_envelope(self.event_id, self.payload, sent_at)
 
 
 class Done:

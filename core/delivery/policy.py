@@ -19,6 +19,7 @@ MAX_WAIT = 86_400.0  # seconds: the longest wait a header can impose (Sentry's d
 MAX_RETRIES_PER_S = 50.0  # repeated attempts, all jobs together: never hammer a struggling host
 MAX_ATTEMPTS = 10  # 5xx/408/network: about 2.5 minutes of backoff in all
 EVENT_CATEGORIES = frozenset({"error"})  # what our event items count as; "" = all categories
+SESSION_CATEGORIES = frozenset({"session"})  # release-health session updates
 
 
 class Action(StrEnum):
@@ -99,17 +100,22 @@ class RateLimits:
         self._until: dict[str, float] = {}
 
     def update(
-        self, status: int, retry_after: float | None, header: str | None, now: float
+        self,
+        status: int,
+        retry_after: float | None,
+        header: str | None,
+        now: float,
+        categories: frozenset[str] = EVENT_CATEGORIES,
     ) -> None:
-        """Apply a response's rate-limit information, received at monotonic time `now`. A 429
-        always makes our events wait: when its headers give no usable limit for them, the
-        Retry-After, else 60 s (for every category when it named none at all)."""
+        """Apply a response's rate-limit information, received at monotonic time `now`, to a
+        request of `categories`. A 429 always makes those wait: when its headers give no usable
+        limit for them, the Retry-After, else 60 s (for every category when it named none)."""
         limits = list(parse_rate_limits(header)) if header else []
-        for seconds, categories in limits:
-            self._limit(categories, now + seconds)
-        if status == 429 and self.wait_time(now) <= 0:
+        for seconds, limited in limits:
+            self._limit(limited, now + seconds)
+        if status == 429 and self.wait_time(now, categories) <= 0:
             seconds = retry_after if retry_after is not None else DEFAULT_RETRY_AFTER
-            self._limit(EVENT_CATEGORIES if limits else frozenset({""}), now + seconds)
+            self._limit(categories if limits else frozenset({""}), now + seconds)
 
     def _limit(self, categories: frozenset[str], deadline: float) -> None:
         for category in categories:

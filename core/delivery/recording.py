@@ -3,7 +3,6 @@
 from collections.abc import Callable
 
 from core.clock import SYSTEM_CLOCK, Clock
-from core.delivery.envelope import build_envelope
 from core.delivery.jobs import Done, Job
 
 
@@ -25,7 +24,7 @@ class RecordingSender:
         """Record the event as sent."""
         self.count += 1
         if self.keep:
-            self.envelopes.append(build_envelope(job.event_id, job.payload, self._clock.wall()))
+            self.envelopes.append(job.envelope(self._clock.wall()))
         self._done.append(Done(job))
 
     def completed(self) -> list[Done]:

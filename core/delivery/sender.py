@@ -39,11 +39,13 @@ from core.delivery.http import (
     EnvelopeClient,
     Exchange,
 )
-from core.delivery.jobs import Done, Job
+from core.delivery.jobs import SESSION, Done, Job
 from core.delivery.options import DeliveryOptions
 from core.delivery.policy import (
+    EVENT_CATEGORIES,
     MAX_ATTEMPTS,
     MAX_RETRIES_PER_S,
+    SESSION_CATEGORIES,
     Action,
     Pacer,
     RateLimits,
@@ -277,8 +279,8 @@ class HttpSender:
             self._ready.append(heapq.heappop(self._delayed).pending)
         wake = self._delayed[0].due if self._delayed else now + TICK
         while self._ready and len(self._flights) < self.workers and self._aborted is None:
-            limited = self.limits.wait_time(now)
-            if limited > 0:
+            limited = self.limits.wait_time(now, _categories(self._ready[0].job))
+            if limited > 0 and not self._bring_forward(now):
                 wake = min(wake, now + min(limited, TICK))  # re-check: stop, a longer limit
                 break
             if self._slot is None:
@@ -292,11 +294,21 @@ class HttpSender:
             self._launch(self._ready.popleft())  # libcurl sets a timer: _pump starts it
         return wake
 
+    def _bring_forward(self, now: float) -> bool:
+        """Put first the first ready job whose category is not rate-limited (sessions and
+        events are limited apart); False when every ready job must wait."""
+        for index, pending in enumerate(self._ready):
+            if self.limits.wait_time(now, _categories(pending.job)) <= 0:
+                del self._ready[index]
+                self._ready.appendleft(pending)
+                return True
+        return False
+
     def _launch(self, pending: _Pending) -> None:
         job = pending.job
         exchange = self._idle.pop() if self._idle else self.client.exchange()
         try:
-            exchange.prepare(self.client.body(job.event_id, job.payload, self.clock.wall()))
+            exchange.prepare(self.client.body(job, self.clock.wall()))
             self._multi.add_handle(exchange.curl)
         except Exception as exc:  # a bug must not lose the job
             self._idle.append(exchange)
@@ -310,7 +322,8 @@ class HttpSender:
         pending.attempts += 1
         status = answer.status
         retry_after = parse_retry_after(answer.retry_after, self.clock.epoch())
-        self.limits.update(status, retry_after, answer.rate_limits, now)
+        categories = _categories(pending.job)
+        self.limits.update(status, retry_after, answer.rate_limits, now, categories)
         self._announce_long_wait(now)
         job = pending.job
         if status:
@@ -387,6 +400,11 @@ class HttpSender:
                 f"Sentry asked to wait {wait:,.0f} s before sending more events (until "
                 f"{until:%Y-%m-%d %H:%M:%S} UTC); waiting. Ctrl-C stops, a re-run resumes."
             )
+
+
+def _categories(job: Job) -> frozenset[str]:
+    """The rate-limit categories a job counts against."""
+    return SESSION_CATEGORIES if job.category == SESSION else EVENT_CATEGORIES
 
 
 def _internal(exc: Exception) -> Failure:

@@ -22,6 +22,9 @@ DEFAULT_ERROR_EVENTS = (
 )
 LEVELS = frozenset(SEVERITIES)
 MAX_VALUE_LENGTH = 250  # @sentry/browser maxValueLength
+# What 6.13.1's GlobalHandlers add to an error caught by window.onerror (addExceptionMechanism,
+# in this key order): unhandled, so its session is crashed (core/rules/sessions.py)
+ONERROR_MECHANISM = (("handled", False), ("type", "onerror"))
 
 
 class ErrorNames:
@@ -167,6 +170,7 @@ def _built_exception(
         frames = _fallback_frame(event, p)
     if frames:
         exception["stacktrace"] = {"frames": frames}
+    exception["mechanism"] = dict(ONERROR_MECHANISM)
     return exception
 
 

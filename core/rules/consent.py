@@ -77,12 +77,6 @@ def consent_verdict(
         return CONSENTED
 
 
-def page_view_id(event: dict[str, Any]) -> str | None:
-    """`context.autoTrack.page.pageViewId`: the events of one page load share it."""
-    value = js_get(js_get(js_get(event.get("context"), "autoTrack"), "page"), "pageViewId")
-    return value if isinstance(value, str) and value else None
-
-
 # --- v3: the consent plugins of @rudderstack/analytics-js ---------------------------------------
 
 

@@ -42,14 +42,21 @@ from core.event.error import (
     error_event_names,
     is_error_event,
 )
-from core.event.fields import IDENTIFY_FINGERPRINT, common_fields, navigation_target, release_for
+from core.event.fields import (
+    IDENTIFY_FINGERPRINT,
+    common_fields,
+    navigation_target,
+    page_url,
+    release_for,
+)
 from core.event.ids import event_id
 from core.event.normalize import is_shallow, normalize
 from core.event.timestamps import event_time
 from core.input.records import Record
+from core.js.value import js_get
 from core.outcome import Outcome
 from core.rules.budget import BudgetExceededError
-from core.rules.consent import ConsentSettings, Verdict, consent_verdict, page_view_id
+from core.rules.consent import ConsentSettings, Verdict, consent_verdict
 from core.rules.dedupe import dedupe_keys, is_duplicate
 from core.rules.eventfilter import (
     Semantics,
@@ -60,11 +67,22 @@ from core.rules.eventfilter import (
 )
 from core.rules.identify import NoContextError, map_user
 from core.rules.inbound import InboundFilters, inbound_decision
-from core.rules.visitors import SENT_IS_CURRENT, Visitor, digest, is_last_sent
+from core.rules.pageloads import NO_TIME, page_key, starts_page_load
+from core.rules.sessions import Session, SessionItem
+from core.rules.visitors import SENT_IS_CURRENT, Visitor, begin_page_load, digest, is_last_sent
 from core.shard import visitor_key
 
-SENTRY_RETIMESTAMP_AGE = timedelta(days=30)  # Relay max_secs_in_past (reference peers §4.1)
-PAGES_PER_VISITOR = 4  # page loads whose consent decision a visitor remembers (tabs interleave)
+DEFAULT_RETENTION_DAYS = 90.0  # Relay keeps an event's own time within the retention, else
+# re-dates it to its arrival (docs/behaviour.md, "Retention")
+SESSION_MAX_AGE_MS = 5 * 86_400_000  # Relay's max_session_secs_in_past: older sessions dropped
+NO_SESSION = Session("", 0, "", "", None, None)  # a page load whose sessions are never sent
+
+
+class Scope(StrEnum):
+    """--scope: how long the browser's memory of user and breadcrumbs lasts."""
+
+    PAGE = "page"  # one page load, as the browser keeps them
+    VISITOR = "visitor"  # the visitor's whole history
 
 
 class IdentifyMode(StrEnum):
@@ -84,6 +102,8 @@ class EngineOptions:
     error_events: tuple[str, ...] = ()
     breadcrumbs: int = 100
     max_age_days: float | None = None
+    scope: Scope = Scope.PAGE
+    retention_days: float = DEFAULT_RETENTION_DAYS
 
 
 class Decision:
@@ -91,7 +111,7 @@ class Decision:
     Not to be changed once made (a plain class for a native constructor, as core.input's
     Record)."""
 
-    __slots__ = ("detail", "kind", "older_than_30_days", "outcome", "sentry_event")
+    __slots__ = ("detail", "kind", "older", "outcome", "sentry_event", "sessions")
 
     def __init__(
         self,
@@ -99,13 +119,15 @@ class Decision:
         detail: str = "",
         sentry_event: dict[str, Any] | None = None,
         kind: str = "",  # "identify" or "error" when something is sent
-        older_than_30_days: bool = False,
+        older: bool = False,  # older than the project's retention: Relay re-dates it
+        sessions: list[SessionItem] | None = None,  # release-health items this event makes
     ) -> None:
         self.outcome = outcome
         self.detail = detail
         self.sentry_event = sentry_event
         self.kind = kind
-        self.older_than_30_days = older_than_30_days
+        self.older = older
+        self.sessions = sessions
 
     def __repr__(self) -> str:
         return f"Decision({self.outcome!r}, {self.detail!r}, kind={self.kind!r})"
@@ -170,15 +192,58 @@ class Engine:
         self.frame_cache = FrameCache()
         self.consent = ConsentSettings.from_raw(config.consent)
         self.consent_active = self.consent.can_deny(self.semantics)
+        self.own_scope = options.scope is Scope.PAGE
+        self.retention = timedelta(days=options.retention_days)
+        # release health: only a release can make a session the SDK sends
+        self.sessions = bool(config.release or config.custom_version_property)
+        self.now_ms = micros(now) // 1000
+        self.session_max_age = SESSION_MAX_AGE_MS
+        if options.max_age_days is not None:
+            self.session_max_age = min(SESSION_MAX_AGE_MS, int(options.max_age_days * 86_400_000))
+        self.sessions_too_old = 0  # session items not sent: started too long ago
+        self._items: list[SessionItem] = []  # the session items of the event being decided
 
     def decide(self, record: Record) -> Decision:
         """The decision for one event record (never a rejected one)."""
         event = record.event
         assert event is not None
+        visitor = self._visitor(event)
+        time_us = crumb_time(event)
+        moment = NO_TIME if time_us is None else time_us // 1000
+        key = page_key(event)
+        if starts_page_load(visitor.page, visitor.seen, key, moment):
+            begin_page_load(visitor, key, self.own_scope)
+        if moment != NO_TIME:
+            visitor.seen = moment
         if self.consent_active:
-            verdict = self._consent(event)
+            verdict = self._consent(visitor, event, key)
             if not verdict.consented:
                 return self._decision(Outcome.CONSENT_DENIED, verdict.detail)
+        if self.sessions:
+            self._track_sessions(visitor, event, moment)
+        decision = self._decide_type(record, event, visitor, time_us, moment)
+        items = self._items
+        if not items:
+            return decision
+        self._items = []
+        return Decision(
+            decision.outcome,
+            decision.detail,
+            decision.sentry_event,
+            decision.kind,
+            decision.older,
+            self._timely(items),
+        )
+
+    def _decide_type(
+        self,
+        record: Record,
+        event: dict[str, Any],
+        visitor: Visitor,
+        time_us: int | None,
+        moment: int,
+    ) -> Decision:
+        """Steps 1 to 6 (SPEC §6) for an event whose page load loaded Sentry."""
         if not (fast_enabled(event, self.semantics)):
             enabled, why = destination_enabled(event, self.semantics)
             if not enabled:
@@ -197,37 +262,75 @@ class Engine:
         kind = record.type
         if kind == "track":
             if is_error_event(event, self.error_names):
-                return self._error(record, event)
+                return self._error(record, event, visitor, time_us, moment)
             name = event.get("event")
             text = name if name.__class__ is str else None
-            self._crumb(event, TRACK, text)
+            self._crumb(visitor, time_us, TRACK, text)
             return Decision(Outcome.BREADCRUMB, f"track {name!r}") if self.explain else _BREADCRUMB
         if kind in _NAVIGATION_TYPES:
             target = navigation_target(event)
-            self._crumb(event, NAVIGATION, target)
+            self._crumb(visitor, time_us, NAVIGATION, target)
             if self.explain:
                 return Decision(Outcome.BREADCRUMB, f"{kind} to {target!r}")
             return _BREADCRUMB
         if kind == "identify":
-            return self._identify(record, event)
+            return self._identify(record, event, visitor, moment)
         return self._decision(Outcome.NO_OP, f"{kind} does nothing for Sentry")
 
-    def _consent(self, event: dict[str, Any]) -> Verdict:
-        """The consent decision of the event's page load: made on its first event, as the SDK
-        decides once when it loads destinations; an event with no pageViewId is its own page."""
-        page = page_view_id(event)
-        if page is None:
+    def _consent(self, visitor: Visitor, event: dict[str, Any], key: int) -> Verdict:
+        """The consent decision of the event's page load: made on a page view's first event,
+        as the SDK decides once when it loads destinations; an event of no page view is decided
+        on its own."""
+        if not key & 1:
             return consent_verdict(event, self.consent, self.semantics)
-        rare = self._visitor(event).extras()
-        key = hash(page)  # the page's id, in 8 bytes (this process is all that reads it)
-        pages = rare.pages
-        for index in range(0, len(pages), 2):
-            if pages[index] == key:
-                verdict: Verdict = pages[index + 1]
-                return verdict
-        verdict = consent_verdict(event, self.consent, self.semantics)
-        rare.pages = (*pages[-2 * (PAGES_PER_VISITOR - 1) :], key, verdict)
+        rare = visitor.extras()
+        verdict = rare.verdict
+        if verdict is None:
+            verdict = rare.verdict = consent_verdict(event, self.consent, self.semantics)
         return verdict
+
+    def _track_sessions(self, visitor: Visitor, event: dict[str, Any], moment: int) -> None:
+        """The page load's session: started on its first event that loaded Sentry, ended and
+        started again at each history navigation but the first (core/rules/sessions.py)."""
+        rare = visitor.extras()
+        session = rare.session
+        if session is None:
+            session = rare.session = self._start_session(visitor, event, moment)
+        url = page_url(event)
+        if url.__class__ is not str or not url:
+            return
+        previous = rare.url
+        rare.url = url
+        if previous is None or previous == url or moment == NO_TIME:
+            return
+        rare.changes += 1
+        if rare.changes >= 2 and session is not NO_SESSION:
+            self._items.append(session.end(moment))
+            rare.session = self._start_session(visitor, event, moment, session.release)
+
+    def _start_session(
+        self, visitor: Visitor, event: dict[str, Any], moment: int, release: str | None = None
+    ) -> Session:
+        """A new session (its init item queued), or NO_SESSION where none is sent: no string
+        release, or no time to give it."""
+        if release is None:
+            release = release_for(event, self.config.custom_version_property, self.config.release)
+        if not release or moment == NO_TIME:
+            return NO_SESSION
+        context = event.get("context")
+        agent = context.get("userAgent") if context.__class__ is dict else None
+        user = orjson.loads(visitor.user) if visitor.user is not None else None
+        sid = event_id("session", event)
+        session = Session(sid, moment, release, self.config.environment, agent, user)
+        self._items.append(session.item())
+        return session
+
+    def _timely(self, items: list[SessionItem]) -> list[SessionItem]:
+        """The items Relay takes: of sessions started within SESSION_MAX_AGE_MS (and
+        --max-age); the others are counted."""
+        kept = [item for item in items if self.now_ms - item.started_ms <= self.session_max_age]
+        self.sessions_too_old += len(items) - len(kept)
+        return kept
 
     def _decision(self, outcome: Outcome, detail: str) -> Decision:
         return Decision(outcome, detail) if self.explain else _PLAIN[outcome]
@@ -250,17 +353,21 @@ class Engine:
         return visitor
 
     def _crumb(
-        self, event: dict[str, Any], category: int, text: str | None, event_hex: str = ""
+        self,
+        visitor: Visitor,
+        time_us: int | None,
+        category: int,
+        text: str | None,
+        event_hex: str = "",
     ) -> None:
-        """Add a breadcrumb to the event's visitor (a sentry.event one carries its event id,
+        """Add a breadcrumb to the visitor's scope (a sentry.event one carries its event id,
         and its level in `category`)."""
         limit = self.crumb_limit
         if limit <= 0:
             return
-        visitor = self._visitor(event)
         word = category | self.texts.id_of(text)
         if visitor.crumbs is None:
-            visitor.crumbs = new_ring(crumb_time(event), word)
+            visitor.crumbs = new_ring(time_us, word)
         else:
             rare = visitor.rare
             if rare is not None and rare.event_ids:  # an overwritten sentry.event takes its id
@@ -268,21 +375,25 @@ class Engine:
                 if gone is not None and gone & CATEGORY_MASK == SENTRY_EVENT:
                     rare.event_ids = rare.event_ids[ID_SIZE:]
             visitor.crumbs, visitor.head = append(
-                visitor.crumbs, visitor.head, limit, crumb_time(event), word
+                visitor.crumbs, visitor.head, limit, time_us, word
             )
         if event_hex:
             visitor.extras().event_ids += bytes.fromhex(event_hex)
 
-    def _identify(self, record: Record, event: dict[str, Any]) -> Decision:
+    def _identify(
+        self, record: Record, event: dict[str, Any], visitor: Visitor, moment: int
+    ) -> Decision:
         try:
             user = map_user(event)
         except NoContextError:
             return self._decision(Outcome.IDENTIFY_NO_CONTEXT, "context is missing or null")
         if user is None:
             return self._decision(Outcome.IDENTIFY_DROPPED, "no userId, email, name or ip_address")
+        rare = visitor.rare
+        if rare is not None and rare.session is not None and rare.session is not NO_SESSION:
+            rare.session.set_user(user, moment)  # Scope.setUser updates the session
         if not is_shallow(user):
             user = normalize(user)  # as the browser sends it (normalizeDepth 3)
-        visitor = self._visitor(event)
         # canonical (sorted) JSON: compact to keep, and what "the user changed" compares.
         # orjson's result holds a 4 KiB allocation whatever its length: keep an exact copy.
         user_json = orjson.dumps(user, option=orjson.OPT_SORT_KEYS)
@@ -318,7 +429,14 @@ class Engine:
             return self.pattern_labels[pattern]
         return f"the 6.13.1 stack parsers (in {exceeded.function})"
 
-    def _error(self, record: Record, event: dict[str, Any]) -> Decision:
+    def _error(
+        self,
+        record: Record,
+        event: dict[str, Any],
+        visitor: Visitor,
+        time_us: int | None,
+        moment: int,
+    ) -> Decision:
         with self.budget:  # the regexes: TraceKit's, the filters', includePaths'
             payload = build_error_payload(event, self.frame_cache)
             dropped, why = inbound_decision(payload, self.filters)
@@ -326,11 +444,10 @@ class Engine:
                 apply_include_paths(payload, self.include_paths)
         if dropped is not None:
             return self._decision(dropped, why)
-        visitor = self._visitor(event)
         keys = dedupe_keys(payload)
         rare = visitor.extras()
         if is_duplicate(keys, rare.last_error):
-            return self._decision(Outcome.DEDUPLICATED, "same as this visitor's previous error")
+            return self._decision(Outcome.DEDUPLICATED, "same as this page load's previous error")
         rare.last_error = keys
         tags = {**payload.pop("tags", {}), "rudderstack.type": "track"}
         sentry, timestamp = self._common(record, event, "error", tags)
@@ -344,7 +461,14 @@ class Engine:
         # the browser's Breadcrumbs integration records the event it sends (in the scope, so
         # the visitor's next events carry it); --max-age is the tool's and does not undo that
         level = SEVERITIES.index(sentry["level"]) << LEVEL_SHIFT
-        self._crumb(event, SENTRY_EVENT | level, event_description(sentry), sentry["event_id"])
+        description = event_description(sentry)
+        self._crumb(visitor, time_us, SENTRY_EVENT | level, description, sentry["event_id"])
+        session = rare.session
+        if session is not None and session is not NO_SESSION:
+            # the browser sent it: its session is updated, whatever --max-age decides below
+            item = session.after_event(js_get(sentry.get("exception"), "values"), moment)
+            if item is not None:
+                self._items.append(item)
         detail = _describe_error(sentry) if self.explain else ""
         return self._sendable(sentry, timestamp, "error", detail)
 
@@ -371,7 +495,7 @@ class Engine:
         age = self.now - timestamp if timestamp is not None else None
         if self.max_age is not None and age is not None and age > self.max_age:
             return self._decision(Outcome.TOO_OLD, f"{age.days} days old")
-        old = age is not None and age > SENTRY_RETIMESTAMP_AGE
+        old = age is not None and age > self.retention
         return Decision(Outcome.WOULD_SEND, detail, sentry, kind, old)
 
 

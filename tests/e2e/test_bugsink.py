@@ -206,3 +206,19 @@ def test_consent_dedupe_normalize_and_sentry_event_breadcrumbs_in_bugsink(
     assert [(c["category"], c.get("event_id"), c.get("message")) for c in crumbs] == [
         ("sentry.event", first["event_id"], "first")
     ]
+
+
+def test_session_updates_are_accepted(bugsink: Bugsink, tmp_path: Path) -> None:
+    """Release-health session items go to Bugsink like events; it accepts them (it does not
+    show them), so none fails, and the errors stored are the page loads' crashes."""
+    from tests.test_delivery import page_loads
+
+    dump = tmp_path / "pages.ndjson"
+    dump.write_text("".join(json.dumps(e) + "\n" for e in page_loads(3)))
+    before = bugsink.stored_count()
+    code, report, err = cli(str(dump), "--release", "shop@2", "--no-state", dsn=bugsink.dsn)
+    assert code == 0, err
+    assert report["sessions"] == 12
+    assert report["sessions_failed"] == {}
+    assert report["outcomes"] == {"breadcrumb": 9, "sent": 3}
+    assert bugsink.stored_count() == before + 3
