@@ -54,7 +54,7 @@ def test_drop_decision_matches_6_13_1(case: dict[str, Any]) -> None:
     event = dict(case["event"])
     if case["kind"] == "derived_client_pipeline":
         apply_client_truncation(event)  # _applyClientOptions runs before the filter
-    outcome, _ = inbound_decision(event, _filters(case))
+    outcome, _, _ = inbound_decision(event, _filters(case))
     assert (outcome is not None) is case["expect_drop_6_13_1"]
 
 

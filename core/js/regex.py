@@ -486,6 +486,11 @@ class PatternSet:
     def __bool__(self) -> bool:
         return bool(self.patterns)
 
+    def first_match(self, value: str) -> Pattern | None:
+        """The first pattern, in the config's order, that matches `value` (what --explain and
+        `diff` name; only asked once matches_any said yes)."""
+        return next((pattern for pattern in self.patterns if pattern.matches(value)), None)
+
     def matches_any(self, value: str) -> bool:
         """True when any pattern matches `value`."""
         for substring in self.substrings:

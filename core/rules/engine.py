@@ -111,7 +111,7 @@ class Decision:
     Not to be changed once made (a plain class for a native constructor, as core.input's
     Record)."""
 
-    __slots__ = ("detail", "kind", "older", "outcome", "sentry_event", "sessions")
+    __slots__ = ("detail", "kind", "older", "outcome", "rule", "sentry_event", "sessions")
 
     def __init__(
         self,
@@ -121,6 +121,7 @@ class Decision:
         kind: str = "",  # "identify" or "error" when something is sent
         older: bool = False,  # older than the project's retention: Relay re-dates it
         sessions: list[SessionItem] | None = None,  # release-health items this event makes
+        rule: str = "",  # the option (and entry) that decided a drop: what `diff` groups by
     ) -> None:
         self.outcome = outcome
         self.detail = detail
@@ -128,6 +129,7 @@ class Decision:
         self.kind = kind
         self.older = older
         self.sessions = sessions
+        self.rule = rule
 
     def __repr__(self) -> str:
         return f"Decision({self.outcome!r}, {self.detail!r}, kind={self.kind!r})"
@@ -142,7 +144,8 @@ _NAVIGATION_TYPES = frozenset({"page", "screen"})
 class Engine:
     """Decides every record of a run, in input order; owns the per-visitor state.
 
-    With `explain` off, decisions carry no detail text (nothing formats what nobody reads).
+    With `explain` off, decisions carry no detail text (nothing formats what nobody reads);
+    with `rules` on they still name the rule that decided a drop (what `diff` counts by).
     """
 
     def __init__(
@@ -153,8 +156,10 @@ class Engine:
         now: datetime,
         explain: bool = True,
         budget: AbstractContextManager[None] | None = None,
+        rules: bool = False,
     ) -> None:
         self.config = config
+        self.rules = rules or explain
         self.budget = budget or nullcontext()  # bounds the regex work of one error event
         self.options = options
         self.now = now
@@ -218,7 +223,7 @@ class Engine:
         if self.consent_active:
             verdict = self._consent(visitor, event, key)
             if not verdict.consented:
-                return self._decision(Outcome.CONSENT_DENIED, verdict.detail)
+                return self._decision(Outcome.CONSENT_DENIED, verdict.detail, verdict.detail)
         if self.sessions:
             self._track_sessions(visitor, event, moment)
         decision = self._decide_type(record, event, visitor, time_us, moment)
@@ -233,6 +238,7 @@ class Engine:
             decision.kind,
             decision.older,
             self._timely(items),
+            decision.rule,
         )
 
     def _decide_type(
@@ -247,7 +253,7 @@ class Engine:
         if not (fast_enabled(event, self.semantics)):
             enabled, why = destination_enabled(event, self.semantics)
             if not enabled:
-                return self._decision(Outcome.DESTINATION_DISABLED, why)
+                return self._decision(Outcome.DESTINATION_DISABLED, why, why)
         if self.filtering:
             cfg = self.config
             denied, why = event_denied(
@@ -258,7 +264,8 @@ class Engine:
                 self.semantics,
             )
             if denied:
-                return self._decision(Outcome.EVENT_FILTERED, why)
+                rule = f"eventFilteringOption {cfg.event_filtering_option}"
+                return self._decision(Outcome.EVENT_FILTERED, why, rule)
         kind = record.type
         if kind == "track":
             if is_error_event(event, self.error_names):
@@ -332,8 +339,12 @@ class Engine:
         self.sessions_too_old += len(items) - len(kept)
         return kept
 
-    def _decision(self, outcome: Outcome, detail: str) -> Decision:
-        return Decision(outcome, detail) if self.explain else _PLAIN[outcome]
+    def _decision(self, outcome: Outcome, detail: str, rule: str = "") -> Decision:
+        if self.explain:
+            return Decision(outcome, detail, rule=rule)
+        if rule and self.rules:
+            return Decision(outcome, rule=rule)
+        return _PLAIN[outcome]
 
     @property
     def visitor_count(self) -> int:
@@ -439,15 +450,16 @@ class Engine:
     ) -> Decision:
         with self.budget:  # the regexes: TraceKit's, the filters', includePaths'
             payload = build_error_payload(event, self.frame_cache)
-            dropped, why = inbound_decision(payload, self.filters)
+            dropped, why, rule = inbound_decision(payload, self.filters)
             if dropped is None:
                 apply_include_paths(payload, self.include_paths)
         if dropped is not None:
-            return self._decision(dropped, why)
+            return self._decision(dropped, why, rule)
         keys = dedupe_keys(payload)
         rare = visitor.extras()
         if is_duplicate(keys, rare.last_error):
-            return self._decision(Outcome.DEDUPLICATED, "same as this page load's previous error")
+            detail = "same as this page load's previous error"
+            return self._decision(Outcome.DEDUPLICATED, detail, "Dedupe")
         rare.last_error = keys
         tags = {**payload.pop("tags", {}), "rudderstack.type": "track"}
         sentry, timestamp = self._common(record, event, "error", tags)
@@ -494,7 +506,7 @@ class Engine:
     ) -> Decision:
         age = self.now - timestamp if timestamp is not None else None
         if self.max_age is not None and age is not None and age > self.max_age:
-            return self._decision(Outcome.TOO_OLD, f"{age.days} days old")
+            return self._decision(Outcome.TOO_OLD, f"{age.days} days old", "--max-age")
         old = age is not None and age > self.retention
         return Decision(Outcome.WOULD_SEND, detail, sentry, kind, old)
 

@@ -104,20 +104,30 @@ def _matches(value: Any, patterns: PatternSet) -> bool:
     return isinstance(value, str) and patterns.matches_any(value)
 
 
-def inbound_decision(event: dict[str, Any], filters: InboundFilters) -> tuple[Outcome | None, str]:
-    """The drop outcome for an error event (None when it is kept) and the --explain detail."""
+def _entry(patterns: PatternSet, value: str) -> str:
+    pattern = patterns.first_match(value)
+    return repr(pattern.entry) if pattern is not None else "?"
+
+
+def inbound_decision(
+    event: dict[str, Any], filters: InboundFilters
+) -> tuple[Outcome | None, str, str]:
+    """The drop outcome for an error event (None when it is kept), the --explain detail and
+    the rule that decided (the option and its entry)."""
     if filters.ignore_internal and is_sentry_error(event):
-        return Outcome.INTERNAL_SENTRY_ERROR, "exception type is SentryError"
+        return Outcome.INTERNAL_SENTRY_ERROR, "exception type is SentryError", "ignoreInternal"
     for message in possible_messages(event):
         if _matches(message, filters.ignore_errors):
-            return Outcome.IGNORED_ERROR, f"ignoreErrors matched {_short(message)}"
+            rule = f"ignoreErrors entry {_entry(filters.ignore_errors, message)}"
+            return Outcome.IGNORED_ERROR, f"{rule} matched {_short(message)}", rule
     if filters.deny_urls or filters.allow_urls:
         url = event_filter_url(event)
         if filters.deny_urls and is_truthy(url) and _matches(url, filters.deny_urls):
-            return Outcome.DENIED_URL, f"denyUrls matched {_short(url)}"
+            rule = f"denyUrls entry {_entry(filters.deny_urls, url)}"
+            return Outcome.DENIED_URL, f"{rule} matched {_short(url)}", rule
         if filters.allow_urls and is_truthy(url) and not _matches(url, filters.allow_urls):
-            return Outcome.NOT_ALLOWED_URL, f"allowUrls did not match {_short(url)}"
-    return None, ""
+            return Outcome.NOT_ALLOWED_URL, f"no allowUrls entry matched {_short(url)}", "allowUrls"
+    return None, "", ""
 
 
 def _short(value: Any) -> str:
