@@ -10,14 +10,15 @@ import typer
 from rich.console import Console
 
 from cli.errors import exit_on_error
-from cli.outputs import StreamConsole, opened_sinks, show_report, warn_to
+from cli.outputs import StreamConsole, opened_sinks, show_diff, show_report, warn_to
 from cli.progress import progress_display
 from cli.render import ReportFormat, render_report, render_validation, write_json
 from core import __version__, native
 from core.config import Overrides
 from core.delivery.options import DEFAULT_WORKERS, GIVE_UP_AFTER, DeliveryOptions
+from core.diff import DiffOptions, run_diff
 from core.errors import ExitCode, UsageError
-from core.fanout import Jobs
+from core.fanout import Jobs, diff_work, replay_work
 from core.input.layouts import Window, parse_bound
 from core.input.paths import STDIN
 from core.pipeline import ReplayIO, stop_on_signals
@@ -305,7 +306,9 @@ def replay(
         wanted = {"--output": output, "--rejects": rejects, "--failures": failures}
         with opened_sinks(wanted, explain, stdout_bin, sys.stderr.buffer) as sinks:
             io.output, io.rejects, io.failures, io.explain = sinks
-            runner = Jobs(options, jobs, io) if jobs > 1 else None  # forked before any thread
+            runner = (  # forked before any thread
+                Jobs(replay_work(options, jobs, io), io, options.shard) if jobs > 1 else None
+            )
             with progress_display(stderr, show_progress) as io.progress, stop_on_signals(io.stop):
                 try:
                     result = runner.collect(io) if runner else run_replay(options, io)
@@ -335,6 +338,125 @@ def validate(
     else:
         render_validation(result, Console(highlight=False))
     raise typer.Exit(int(ExitCode.OK if result["valid"] else ExitCode.USAGE))
+
+
+@app.command()
+def diff(
+    old_config: Annotated[str, typer.Argument(help="The destination config as it is.")],
+    new_config: Annotated[str, typer.Argument(help="The destination config as it would be.")],
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(help="Dump files, directories (recursive) or - for stdin. Default: -."),
+    ] = None,
+    destination: Annotated[
+        str | None,
+        typer.Option(help="Destination id or name in both configs, when they hold several."),
+    ] = None,
+    old_destination: Annotated[
+        str | None, typer.Option(help="Destination id or name in OLD_CONFIG (else --destination).")
+    ] = None,
+    new_destination: Annotated[
+        str | None, typer.Option(help="Destination id or name in NEW_CONFIG (else --destination).")
+    ] = None,
+    identify_events: Annotated[
+        IdentifyMode, typer.Option(help="Which kept identifies become user-context events.")
+    ] = IdentifyMode.CHANGED,
+    error_event: Annotated[
+        list[str] | None, typer.Option(help="Adds a track name to the error-event list.")
+    ] = None,
+    filter_semantics: Annotated[
+        Semantics, typer.Option(help="RudderStack SDK generation whose filtering rules apply.")
+    ] = Semantics.V3,
+    breadcrumbs: Annotated[
+        int, typer.Option(min=0, help="Breadcrumbs kept per page load (0 = none).")
+    ] = 100,
+    scope: Annotated[
+        Scope, typer.Option(help="How long the browser's memory of user and breadcrumbs lasts.")
+    ] = Scope.PAGE,
+    max_age: Annotated[
+        float | None, typer.Option(min=0, help="Skip events older than DAYS (outcome too_old).")
+    ] = None,
+    retention_days: Annotated[
+        float, typer.Option(min=1, help="The Sentry project's event retention, in days.")
+    ] = DEFAULT_RETENTION_DAYS,
+    since: Annotated[
+        str | None, typer.Option(help="Only events at or after T (ISO 8601, or an age: 7d).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Only events before T (ISO 8601, or an age such as 1h).")
+    ] = None,
+    shard: Annotated[
+        str | None, typer.Option(metavar="K/N", help="Take only the visitors of shard K of N.")
+    ] = None,
+    jobs: Annotated[
+        int, typer.Option(min=1, help="Decide in N processes, each owning a shard of visitors.")
+    ] = 1,
+    report: Annotated[
+        ReportFormat, typer.Option(help="text (stderr) or json (stdout).")
+    ] = ReportFormat.TEXT,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="One tab-separated line per changed record.")
+    ] = False,
+    exit_code: Annotated[
+        bool,
+        typer.Option("--exit-code", help="Exit 1 when anything changed, 0 when nothing did."),
+    ] = False,
+    progress: Annotated[
+        bool | None,
+        typer.Option("--progress/--no-progress", help="Progress on stderr (default: on a TTY)."),
+    ] = None,
+) -> None:
+    """What a config change does to real traffic: every record decided under OLD_CONFIG and
+    NEW_CONFIG side by side, in one read. Nothing is sent."""
+    stderr = StreamConsole(stderr=True)
+    with exit_on_error(stderr):
+        window = _window(since, until)
+        options = DiffOptions(
+            old_config=old_config,
+            new_config=new_config,
+            replay=ReplayOptions(
+                paths=tuple(paths or [STDIN]),
+                destination=destination,
+                dry_run=True,
+                engine=EngineOptions(
+                    semantics=filter_semantics,
+                    identify_events=identify_events,
+                    error_events=tuple(error_event or ()),
+                    breadcrumbs=breadcrumbs,
+                    max_age_days=max_age,
+                    scope=scope,
+                    retention_days=retention_days,
+                ),
+                use_state=False,
+                window=window,
+                shard=_shard(shard),
+            ),
+            old_destination=old_destination,
+            new_destination=new_destination,
+        )
+        show_progress = stderr.is_terminal and not explain if progress is None else progress
+        io = ReplayIO(stdin=sys.stdin.buffer, notice=warn_to(stderr))
+        with opened_sinks({}, explain, sys.stdout.buffer, sys.stderr.buffer) as sinks:
+            io.explain = sinks[3]
+            runner = (
+                Jobs(
+                    diff_work(options, jobs, io, exit_on_change=exit_code), io, options.replay.shard
+                )
+                if jobs > 1
+                else None
+            )
+            with progress_display(stderr, show_progress) as io.progress, stop_on_signals(io.stop):
+                try:
+                    result = (
+                        runner.collect(io)
+                        if runner
+                        else run_diff(options, io, exit_on_change=exit_code)
+                    )
+                except KeyboardInterrupt:
+                    stderr.print("rudder-sentry: aborted", highlight=False)
+                    raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+    show_diff(result, report, stderr, old_config, new_config)
+    raise typer.Exit(int(result.exit_code))
 
 
 report_app = typer.Typer(help="Work with JSON reports of `replay`.", no_args_is_help=True)

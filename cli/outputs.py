@@ -8,7 +8,8 @@ from typing import BinaryIO
 
 from rich.console import Console
 
-from cli.render import ReportFormat, render_report, write_json
+from cli.render import ReportFormat, render_diff, render_report, write_json
+from core.diff import DiffReport
 from core.pipeline import ReplayIO
 from core.report import Report
 from core.sinks import Sink, open_sink
@@ -87,6 +88,18 @@ def show_report(report: Report, fmt: ReportFormat, io: ReplayIO, stderr: Console
         with contextlib.suppress(OSError):
             render_report(report, StreamConsole(file=sys.stdout, highlight=False))
             sys.stdout.flush()
+
+
+def show_diff(report: DiffReport, fmt: ReportFormat, stderr: Console, old: str, new: str) -> None:
+    """The diff's report: JSON on stdout, or the text on stderr; quiet on a closed pipe."""
+    try:
+        if fmt is ReportFormat.JSON:
+            write_json(report.to_json(), sys.stdout.buffer)
+        else:
+            render_diff(report, stderr, old, new)
+            stderr.file.flush()
+    except OSError:
+        _quiet_stdout()
 
 
 def warn_to(stderr: Console) -> Callable[[str], None]:

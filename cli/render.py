@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from core.diff import DiffReport
 from core.outcome import Outcome
 from core.report import Report
 
@@ -95,6 +96,67 @@ def _outcome_rank(outcome: str) -> int:
 
 def _pairs(counter: Any) -> str:
     return ", ".join(f"{key} {value:,}" for key, value in sorted(counter.items()))
+
+
+def render_diff(report: DiffReport, stderr: Console, old: str, new: str) -> None:
+    """The text of `diff`: what changed, with the rule that decided each side."""
+    stderr.print(Text(f"rudder-sentry diff: {old} → {new}", style="bold"), soft_wrap=True)
+    stderr.print(
+        Text(
+            f"records {report.records:,} · changed {report.changed:,} "
+            f"(outcome {sum(report.transitions.values()):,}, payload {report.changed_payloads:,})"
+            f" · files {report.files:,} · {report.duration_s:.2f} s"
+        )
+    )
+    if report.transitions:
+        table = Table(title="outcome transitions")
+        table.add_column("old")
+        table.add_column("new")
+        table.add_column("records", justify="right")
+        table.add_column("decided by (old → new)")
+        for (old_outcome, new_outcome), count in sorted(
+            report.transitions.items(), key=lambda item: (-item[1], item[0])
+        ):
+            rules = [
+                (f"{o_rule or old_outcome} → {n_rule or new_outcome}", n)
+                for (o, n_, o_rule, n_rule), n in report.rules.most_common()
+                if (o, n_) == (old_outcome, new_outcome)
+            ]
+            shown = "\n".join(f"{text} ({n:,})" for text, n in rules[:3])
+            if len(rules) > 3:
+                shown += f"\n… {len(rules) - 3:,} more"
+            table.add_row(old_outcome, new_outcome, f"{count:,}", shown)
+        stderr.print(table)
+    if report.changed_payloads:
+        fields = ", ".join(f"{name} {n:,}" for name, n in report.changed_fields.most_common())
+        stderr.print(
+            Text(
+                f"sent under both, with another Sentry event: {report.changed_payloads:,} "
+                f"(fields: {fields})"
+            ),
+            soft_wrap=True,
+        )
+    if report.examples:
+        stderr.print(Text("examples:"))
+        for example in sorted(report.examples, key=lambda e: e["from"] == e["to"]):
+            line = (
+                f"  {example['source']} {example['type']} {example['from']} → {example['to']}: "
+                f"{example['what']}"
+            )
+            stderr.print(Text(line), soft_wrap=True)
+    old_report, new_report = report.old, report.new
+    if old_report.sessions or new_report.sessions:
+        line = f"sessions (release health): {old_report.sessions:,} → {new_report.sessions:,}"
+        stderr.print(Text(line))
+    for warning in dict.fromkeys([*report.old.warnings, *report.new.warnings]):
+        stderr.print(Text(f"warning: {warning}"), soft_wrap=True)
+    if report.old.rejected:
+        stderr.print(Text("rejected (both sides): " + _pairs(report.old.rejected)), soft_wrap=True)
+    if not report.changed:
+        stderr.print(Text("no change: the two configs agree on every record"))
+    if report.interrupted:
+        stderr.print(Text("interrupted: what was read is compared above"))
+    stderr.print(Text(f"exit code {int(report.exit_code)}"))
 
 
 def render_validation(result: dict[str, Any], stdout: Console) -> None:

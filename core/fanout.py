@@ -1,12 +1,14 @@
-"""`--jobs N`: one replay decided by N processes, each owning a shard of the visitors (SPEC §10).
+"""`--jobs N`: one replay (or diff) decided by N processes, each owning a shard of the visitors
+(docs/behaviour.md, "Scale-out").
 
-The jobs are forked before any thread starts; each runs the whole replay (core/run.py) over all the
-input, deciding only its shard's visitors (core/shard.py), with its own state file. What a job
-writes (--output, --explain, --rejects, --failures lines, progress, notices, its report) comes
-to this process as frames on a pipe, one pipe per job, and goes on to the real outputs here, so
-a visitor's lines stay in input order. The reports merge into one; the exit code is the merged
-report's. A stop (SIGINT/SIGTERM here, or an output that fails) is passed on to every job as
-SIGTERM; a second one makes them abort at once, as a single run does.
+The parent lists the input once and hands every job the same files. The jobs are forked before
+any thread starts; each runs the whole replay (core/run.py) or diff (core/diff.py) over all the
+input, deciding only its shard's visitors (core/shard.py), a replay with its own state file.
+What a job writes (--output, --explain, --rejects, --failures lines, progress, notices, its
+report) comes to this process as frames on a pipe, one pipe per job, and goes on to the real
+outputs here, so a visitor's lines stay in input order. The reports merge into one; the exit
+code is the merged report's. A stop (SIGINT/SIGTERM here, or an output that fails) is passed on
+to every job as SIGTERM; a second one makes them abort at once, as a single run does.
 """
 
 import contextlib
@@ -17,15 +19,17 @@ import struct
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 import orjson
 
+from core.diff import DiffOptions, DiffReport, diff_from_json, merge_diffs, run_diff
 from core.errors import ConfigError, ExitCode, RudderSentryError, UsageError
-from core.input.paths import STDIN
+from core.input.paths import STDIN, Expansion, expand_paths
 from core.pipeline import Progress, ReplayIO, stop_on_signals
 from core.report import Report, merge_reports, report_from_json
 from core.run import ReplayOptions, check_jobs, run_replay
+from core.shard import Shard
 from core.sinks import Sink
 
 _HEADER = struct.Struct("<BI")  # channel, payload length
@@ -72,42 +76,109 @@ class _ChannelStream:
         pass
 
 
-@dataclass
-class _Job:
-    number: int
-    pid: int
-    fd: int
-    buffer: bytearray
-    report: Report | None = None
-    error: tuple[int, str] | None = None
-    progress: Progress | None = None
+class Reported(Protocol):
+    """What a job's run returns: a report that travels as JSON."""
+
+    interrupted: bool
+    shard: str
+
+    def to_json(self) -> dict[str, Any]: ...
 
 
-class Jobs:
-    """N forked jobs of one replay; `collect` routes their frames and merges their reports."""
+R = TypeVar("R", bound=Reported)
 
-    def __init__(self, options: ReplayOptions, count: int, io: ReplayIO) -> None:
-        if STDIN in options.paths:
-            raise UsageError("--jobs reads the input once per job: give files, not -")
-        if options.limit is not None or options.strict:
-            raise UsageError("--limit and --strict stop one process: use them without --jobs")
-        states = check_jobs(options, io, count)
-        self.options = [
+
+@dataclass(frozen=True)
+class Work(Generic[R]):
+    """What the jobs run: each job's whole run, its report's way back, and the merge."""
+
+    runs: list[Callable[[ReplayIO], R]]  # one per job
+    from_json: Callable[[dict[str, Any]], R]
+    merge: Callable[[list[R]], R]
+
+
+def replay_work(options: ReplayOptions, count: int, io: ReplayIO) -> Work[Report]:
+    """`replay --jobs`: the input listed once here; each job a shard with its state file."""
+    if STDIN in options.paths:
+        raise UsageError("--jobs reads the input once per job: give files, not -")
+    if options.limit is not None or options.strict:
+        raise UsageError("--limit and --strict stop one process: use them without --jobs")
+    expansion, states = check_jobs(options, io, count)
+    runs = [
+        _replay_run(
             replace(
                 options,
                 shard=options.shard.job(number, count),
                 state_path=str(state) if state is not None else None,
-            )
-            for number, state in enumerate(states)
-        ]
-        wanted = {c for c, (name, _) in _SINKS.items() if getattr(io, name) is not None}
-        self.jobs: list[_Job] = []
-        for number, job_options in enumerate(self.options):
-            self.jobs.append(_fork(number, job_options, wanted, [j.fd for j in self.jobs]))
-        self.signalled = 0  # stops passed on to the jobs
-        self.shard = options.shard  # what the jobs split
+            ),
+            expansion,
+        )
+        for number, state in enumerate(states)
+    ]
+    return Work(runs, report_from_json, merge_reports)
 
-    def collect(self, io: ReplayIO) -> Report:
+
+def _replay_run(options: ReplayOptions, expansion: Expansion) -> Callable[[ReplayIO], Report]:
+    return lambda io: run_replay(options, io, expansion=expansion)
+
+
+def diff_work(
+    options: DiffOptions, count: int, io: ReplayIO, *, exit_on_change: bool
+) -> Work[DiffReport]:
+    """`diff --jobs`: the input listed once here; each job a shard of both sides."""
+    if STDIN in options.replay.paths:
+        raise UsageError("--jobs reads the input once per job: give files, not -")
+    options.sides()  # a config that cannot be loaded fails here, once
+    expansion = expand_paths(list(options.replay.paths), options.replay.window)
+    runs = [
+        _diff_run(
+            replace(
+                options, replay=replace(options.replay, shard=options.replay.shard.job(n, count))
+            ),
+            expansion,
+            exit_on_change,
+        )
+        for n in range(count)
+    ]
+
+    def merge(reports: list[DiffReport]) -> DiffReport:
+        merged = merge_diffs(reports)
+        merged.exit_on_change = exit_on_change
+        return merged
+
+    return Work(runs, diff_from_json, merge)
+
+
+def _diff_run(
+    options: DiffOptions, expansion: Expansion, exit_on_change: bool
+) -> Callable[[ReplayIO], DiffReport]:
+    return lambda io: run_diff(options, io, expansion=expansion, exit_on_change=exit_on_change)
+
+
+@dataclass
+class _Job(Generic[R]):
+    number: int
+    pid: int
+    fd: int
+    buffer: bytearray
+    report: R | None = None
+    error: tuple[int, str] | None = None
+    progress: Progress | None = None
+
+
+class Jobs(Generic[R]):
+    """N forked jobs of one run; `collect` routes their frames and merges their reports."""
+
+    def __init__(self, work: Work[R], io: ReplayIO, shard: Shard) -> None:
+        self.work = work
+        wanted = {c for c, (name, _) in _SINKS.items() if getattr(io, name) is not None}
+        self.jobs: list[_Job[R]] = []
+        for number, run in enumerate(work.runs):
+            self.jobs.append(_fork(number, run, wanted, [j.fd for j in self.jobs]))
+        self.signalled = 0  # stops passed on to the jobs
+        self.shard = shard  # what the jobs split
+
+    def collect(self, io: ReplayIO) -> R:
         """Route the jobs' frames until every job has ended; the merged report."""
         failed_output: list[Sink] = []
         for sink in io.sinks():
@@ -136,7 +207,7 @@ class Jobs:
         self._reap()
         return self._merged(failed_output)
 
-    def _route(self, job: _Job, io: ReplayIO) -> None:
+    def _route(self, job: _Job[R], io: ReplayIO) -> None:
         buffer, start = job.buffer, 0
         while len(buffer) - start >= _HEADER.size:
             channel, size = _HEADER.unpack_from(buffer, start)
@@ -147,7 +218,7 @@ class Jobs:
             start = end
         del buffer[:start]
 
-    def _deliver(self, job: _Job, channel: int, payload: bytes, io: ReplayIO) -> None:
+    def _deliver(self, job: _Job[R], channel: int, payload: bytes, io: ReplayIO) -> None:
         """One frame from a job, to where it goes."""
         if channel in _SINKS:
             sink = getattr(io, _SINKS[channel][0])
@@ -160,7 +231,7 @@ class Jobs:
         elif channel == NOTICE and io.notice is not None:
             io.notice(payload.decode())
         elif channel == REPORT:
-            job.report = report_from_json(orjson.loads(payload))
+            job.report = self.work.from_json(orjson.loads(payload))
         elif channel == ERROR:
             found = orjson.loads(payload)
             job.error = (int(found["code"]), str(found["message"]))
@@ -189,7 +260,7 @@ class Jobs:
             with contextlib.suppress(OSError):
                 os.close(job.fd)
 
-    def _merged(self, failed_output: list[Sink]) -> Report:
+    def _merged(self, failed_output: list[Sink]) -> R:
         errors = [job.error for job in self.jobs if job.error is not None]
         if errors:
             code, message = errors[0]
@@ -197,11 +268,12 @@ class Jobs:
         missing = [job.number for job in self.jobs if job.report is None]
         if missing:
             raise JobError(f"job {missing[0] + 1} of {len(self.jobs)} ended without a report")
-        merged = merge_reports([job.report for job in self.jobs if job.report is not None])
+        merged = self.work.merge([job.report for job in self.jobs if job.report is not None])
         merged.shard = "" if self.shard.whole else str(self.shard)
-        if failed_output and not merged.output_error:
-            merged.output_error = failed_output[0].reason
+        if failed_output:
             merged.interrupted = True
+            if isinstance(merged, Report) and not merged.output_error:
+                merged.output_error = failed_output[0].reason
         return merged
 
 
@@ -211,7 +283,9 @@ class JobError(RudderSentryError):
     exit_code = ExitCode.INTERRUPTED
 
 
-def _fork(number: int, options: ReplayOptions, wanted: set[int], inherited: list[int]) -> _Job:
+def _fork(
+    number: int, run: Callable[[ReplayIO], Reported], wanted: set[int], inherited: list[int]
+) -> _Job[Any]:
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid:
@@ -223,13 +297,13 @@ def _fork(number: int, options: ReplayOptions, wanted: set[int], inherited: list
         for fd in inherited:
             os.close(fd)
         os.setpgid(0, 0)  # the terminal's Ctrl-C reaches the parent, which passes it on
-        code = _run_job(options, _FrameWriter(write_fd), wanted)
+        code = _run_job(run, _FrameWriter(write_fd), wanted)
     finally:
         os._exit(code)
 
 
-def _run_job(options: ReplayOptions, writer: _FrameWriter, wanted: set[int]) -> int:
-    """A job's whole life: the replay of its shard, its report sent back."""
+def _run_job(run: Callable[[ReplayIO], Reported], writer: _FrameWriter, wanted: set[int]) -> int:
+    """A job's whole life: the run of its shard, its report sent back."""
     stop = threading.Event()
     io = ReplayIO(stop=stop)
     for channel, (name, label) in _SINKS.items():
@@ -240,7 +314,7 @@ def _run_job(options: ReplayOptions, writer: _FrameWriter, wanted: set[int]) -> 
     io.notice = _sending(writer, NOTICE, str.encode, stop)
     try:
         with stop_on_signals(stop):
-            report = run_replay(options, io)
+            report = run(io)
         writer.send(REPORT, orjson.dumps(report.to_json()))
         return 0
     except KeyboardInterrupt:

@@ -41,6 +41,7 @@ MANIFEST = "core/_build.json"  # written by setup.py beside what it built
 NATIVE = (
     "core/delivery/jobs.py",
     "core/delivery/recording.py",
+    "core/diff.py",
     "core/event/breadcrumbs.py",
     "core/event/error.py",
     "core/event/fields.py",

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import FrameType
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 import orjson
 
@@ -84,6 +84,64 @@ def stop_on_signals(stop: threading.Event) -> Iterator[None]:
             signal.signal(sig, old)
 
 
+class ReadCounts(Protocol):
+    """Where read_records counts the files it opens and the lines it reads."""
+
+    files: int
+    lines: int
+
+
+def read_records(
+    paths: list[str],
+    stdin: BinaryIO | None,
+    shard: Shard | None,
+    halted: Callable[[], bool],
+    counts: ReadCounts,
+) -> Iterator[Record]:
+    """The records of every path in order (files, object-storage URLs, `-`), until `halted`
+    says stop (asked between files, and by the reader once a chunk). A path that cannot be
+    opened or read is one `truncated_input` record (shard 0's)."""
+    for path in paths:
+        if halted():
+            return
+        counts.files += 1
+        source = "<stdin>" if path == STDIN else path
+        try:
+            with _opened(path, stdin) as stream:
+                reader = DumpReader(open_dump(stream), source, halted, shard)
+                try:
+                    yield from reader
+                finally:
+                    counts.lines += reader.lines
+        except OSError as exc:
+            if counts_visitorless(shard):
+                yield Record(source, 0, reason=RejectReason.TRUNCATED_INPUT, detail=str(exc))
+
+
+def _opened(path: str, stdin: BinaryIO | None) -> contextlib.AbstractContextManager[BinaryIO]:
+    """The stream of a path: standard input (left open), an object, or a file."""
+    if path == STDIN:
+        if stdin is None:
+            raise OSError("no standard input")
+        return contextlib.nullcontext(stdin)
+    if is_cloud(path):
+        return open_object(path)
+    return open(path, "rb")
+
+
+class Settled:
+    """How a record ended: its outcome, the --explain detail, the rule that decided (an
+    option and its entry, for drops) and the Sentry event's JSON when it was sent."""
+
+    __slots__ = ("detail", "outcome", "payload", "rule")
+
+    def __init__(self, outcome: Outcome, detail: str, rule: str = "", payload: bytes = b"") -> None:
+        self.outcome = outcome
+        self.detail = detail
+        self.rule = rule
+        self.payload = payload
+
+
 class Pipeline:
     """The per-record loop and its bookkeeping."""
 
@@ -99,6 +157,7 @@ class Pipeline:
         strict: bool = False,
         window: Window | None = None,
         shard: Shard | None = None,
+        on_settled: "Callable[[Settled], None] | None" = None,
     ) -> None:
         self.io = io
         self.shard = shard
@@ -118,46 +177,24 @@ class Pipeline:
         self.by_type = report.by_type
         self.stop_requested = io.stop.is_set
         self.limit = limit
-        self.explaining = io.explain is not None
+        # told each record's outcome, with its detail, rule and payload (`diff` listens)
+        self.on_settled = on_settled
+        self.explaining = io.explain is not None or on_settled is not None
         for sink in io.sinks():
             sink.on_error = self._output_failed
         ledger.on_error = self._state_failed
 
     def read_all(self, paths: list[str]) -> None:
         """Read every path in order until done, stopped, or interrupted."""
-        for path in paths:
-            if self.stopping or self.stop_requested():
+        halted = self.halted
+        for record in read_records(paths, self.io.stdin, self.shard, halted, self.report):
+            self.handle(record)
+            if self.stopping:
                 break
-            self.report.files += 1
-            self._read_path(path)
 
-    def _read_path(self, path: str) -> None:
-        source = "<stdin>" if path == STDIN else path
-        try:
-            if path == STDIN:
-                if self.io.stdin is None:
-                    raise OSError("no standard input")
-                self._read_stream(self.io.stdin, source)
-            elif is_cloud(path):
-                with open_object(path) as stream:
-                    self._read_stream(stream, source)
-            else:
-                with open(path, "rb") as stream:
-                    self._read_stream(stream, source)
-        except OSError as exc:
-            if counts_visitorless(self.shard):
-                record = Record(source, 0, reason=RejectReason.TRUNCATED_INPUT, detail=str(exc))
-                self.handle(record)
-
-    def _read_stream(self, stream: BinaryIO, source: str) -> None:
-        reader = DumpReader(open_dump(stream), source, self.stop_requested, self.shard)
-        try:
-            for record in reader:
-                self.handle(record)
-                if self.stopping:
-                    break
-        finally:
-            self.report.lines += reader.lines
+    def halted(self) -> bool:
+        """Whether reading should stop: the run is stopping, or a stop was asked for."""
+        return self.stopping or self.stop_requested()
 
     def handle(self, record: Record) -> None:
         """Give one record its outcome (now, or when its delivery finishes)."""
@@ -177,7 +214,7 @@ class Pipeline:
             except Exception as exc:  # the per-record guard: a bug must not lose the run
                 failure = Failure(FailKind.INTERNAL, detail=type(exc).__name__)
                 report.count_failed(failure.reason, _where(record), "")
-                self._explain(record, Outcome.FAILED, f"internal error: {exc}")
+                self._explain(record, Outcome.FAILED, f"internal error: {exc}", failure.reason)
         if report.records % PROGRESS_EVERY == 0:
             self._collect()
             self._progress()
@@ -205,7 +242,7 @@ class Pipeline:
             self.report.warnings.append(warning)
         if self.io.failures is not None and record.event is not None:
             self.io.failures.write(_failure_line(record.event, failure))
-        self._explain(record, Outcome.FAILED, f"regex_timeout: {what}")
+        self._explain(record, Outcome.FAILED, f"regex_timeout: {what}", failure.reason)
 
     def _decide(self, record: Record) -> None:
         # decided outside the window too: the visitor's scope moves on
@@ -215,13 +252,14 @@ class Pipeline:
         if self.window is not None and not self._in_window(record):
             self.outcomes[Outcome.OUTSIDE_WINDOW] += 1
             if self.explaining:
-                self._explain(record, Outcome.OUTSIDE_WINDOW, "outside --since/--until")
+                detail = "outside --since/--until"
+                self._explain(record, Outcome.OUTSIDE_WINDOW, detail, "--since/--until")
             return
         sentry = decision.sentry_event
         if sentry is None:
             self.outcomes[decision.outcome] += 1
             if self.explaining:
-                self._explain(record, decision.outcome, decision.detail)
+                self._explain(record, decision.outcome, decision.detail, decision.rule)
             return
         payload = orjson.dumps(sentry)
         if len(payload) > MAX_EVENT_BYTES:
@@ -231,7 +269,7 @@ class Pipeline:
         event_id = sentry["event_id"]
         if event_id in self.inflight or self.ledger.known(event_id):
             self.report.count(Outcome.ALREADY_SENT)
-            self._explain(record, Outcome.ALREADY_SENT, f"event {event_id}")
+            self._explain(record, Outcome.ALREADY_SENT, f"event {event_id}", "state")
             return
         assert record.event is not None
         self.inflight[event_id] = record.event
@@ -241,7 +279,7 @@ class Pipeline:
             where=_where(record),
             record_type=record.type,
             message_id=_message_id(record.event),
-            detail=f"{decision.kind} {event_id}: {decision.detail}" if self.explaining else "",
+            detail=f"{decision.kind} {event_id}: {decision.detail}" if self.io.explain else "",
             older=decision.older,
         )
         self.sender.submit(job)
@@ -297,6 +335,11 @@ class Pipeline:
         if self.explaining:
             detail = job.detail if failure is None else failure.reason
             self._explain_line(job.where, job.record_type, job.message_id, outcome, detail)
+            if self.on_settled is not None:
+                rule = "" if failure is None else failure.reason
+                self.on_settled(
+                    Settled(outcome, detail, rule, job.payload if failure is None else b"")
+                )
 
     def _complete_session(self, done: Done) -> None:
         """A session update delivered, or not: no record's outcome (sessions are not records);
@@ -358,14 +401,18 @@ class Pipeline:
         if self.io.rejects is not None:
             line = {"source": record.source, "line": record.line, "reason": reason.value}
             self.io.rejects.write(orjson.dumps({**line, "raw": raw, "detail": detail}) + b"\n")
-        self._explain(record, Outcome.REJECTED, f"{reason.value}: {detail}")
+        self._explain(record, Outcome.REJECTED, f"{reason.value}: {detail}", reason.value)
         if self.strict:
             self.report.stopped = f"--strict: {record.source}:{record.line} was rejected"
             self.stopping = True
 
-    def _explain(self, record: Record, outcome: Outcome, detail: str) -> None:
-        kind, message_id = record.type, _message_id(record.event)
-        self._explain_line(_where(record), kind, message_id, outcome, detail)
+    def _explain(self, record: Record, outcome: Outcome, detail: str, rule: str = "") -> None:
+        if self.io.explain is not None:
+            self._explain_line(
+                _where(record), record.type, _message_id(record.event), outcome, detail
+            )
+        if self.on_settled is not None:
+            self.on_settled(Settled(outcome, detail, rule))
 
     def _explain_line(
         self, where: str, kind: str, message_id: str, outcome: Outcome, detail: str

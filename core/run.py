@@ -78,11 +78,13 @@ def run_replay(
     now: datetime | None = None,
     clock: Clock = SYSTEM_CLOCK,
     sender_factory: SenderFactory | None = None,
+    expansion: Expansion | None = None,
 ) -> Report:
     """Run one replay and return its report. Raises RudderSentryError before reading anything
-    when the paths, the config or the DSN are unusable."""
+    when the paths, the config or the DSN are unusable. `expansion`: the input listed already
+    (a job of --jobs reads what its parent listed)."""
     started = clock.monotonic()
-    expansion, config, dry_run, _ = _prepare(options, io, 1)
+    expansion, config, dry_run, _ = _prepare(options, io, 1, expansion)
     paths = expansion.files
     report = Report(dry_run=dry_run, shard="" if options.shard.whole else str(options.shard))
     report.retention_days = options.engine.retention_days
@@ -155,18 +157,23 @@ def check_dsn(dsn: str) -> None:
         raise ConfigError(problem)
 
 
-def check_jobs(options: ReplayOptions, io: ReplayIO, jobs: int) -> list[Path | None]:
-    """What run_replay checks before reading, for a run split into `jobs` (--jobs): each job's
-    state file (None: no state)."""
-    return _prepare(options, io, jobs)[3]
+def check_jobs(
+    options: ReplayOptions, io: ReplayIO, jobs: int
+) -> tuple[Expansion, list[Path | None]]:
+    """What run_replay checks before reading, for a run split into `jobs` (--jobs): the input,
+    listed once for all of them, and each job's state file (None: no state)."""
+    expansion, _, _, states = _prepare(options, io, jobs)
+    return expansion, states
 
 
 def _prepare(
-    options: ReplayOptions, io: ReplayIO, jobs: int
+    options: ReplayOptions, io: ReplayIO, jobs: int, expansion: Expansion | None = None
 ) -> tuple[Expansion, DestinationConfig, bool, list[Path | None]]:
     """Everything checked before a byte is read (paths, config, outputs, state files, DSN):
-    the input files, the config, whether it is a dry-run, and each of the `jobs` state files."""
-    expansion = expand_paths(list(options.paths), options.window)
+    the input files (listed now unless given), the config, whether it is a dry-run, and each of
+    the `jobs` state files."""
+    if expansion is None:
+        expansion = expand_paths(list(options.paths), options.window)
     config = load_effective_config(options)
     dry_run = options.dry_run or config.debug_mode
     base = state_path_of(options, dry_run)

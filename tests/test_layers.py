@@ -19,7 +19,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("core.rules", "core.delivery"),
     ("core.pipeline",),
     ("core.run", "core.validate"),
-    ("core.fanout",),  # --jobs: forks of core.run
+    ("core.diff",),  # two dry-run pipelines over one read
+    ("core.fanout",),  # --jobs: forks of core.run and core.diff
     ("cli",),
 )
 

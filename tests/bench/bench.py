@@ -20,6 +20,7 @@ RUNS runs:
       Sentry), with the default --workers and with 256: events/s against in-flight / 0.1 s.
   (a', b') inflating the gzip dump (isal, and the standard library for reference), and the
       dry-run on the gzip dump against (b).
+  (b'') `diff OLD NEW` on the browser mix against the two dry-runs it replaces.
   (i) only when asked (BENCH_PARTS=i; it needs valgrind): instructions per record counted by
       callgrind, which do not drift with the machine as rates do: the bare loop, the dry-run
       and one shard of two, on records 30,001 to 60,000 of a 2,000-visitor dump (the count
@@ -378,12 +379,47 @@ def main() -> None:
         dry_run(results, full, quarter, many)
         browser = dump("browser", EVENTS, VISITORS, mix="browser")
         dry_run_mix(results, browser, "browser")
+        diff_cost(results, browser, "browser")
     if "d" in PARTS or "e" in PARTS:
         sending(results, full)
     if "i" in PARTS:
         instructions(results)
     (OUT / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     print_table(results)
+
+
+# `diff` against the two dry-runs it replaces: a config change as users make one (an
+# ignoreErrors entry, a denyUrls host, a new release)
+DIFF_OLD = {"release": "shop@1.4.2", "ignoreErrors": [{"ignoreErrors": "reading 'f1'"}]}
+DIFF_NEW = {
+    "release": "shop@1.5.0",
+    "ignoreErrors": [{"ignoreErrors": "reading 'f1'"}, {"ignoreErrors": "/reading 'f2\\d'/"}],
+    "denyUrls": [{"denyUrls": "chunk-7."}],
+}
+
+
+def diff_cost(results: dict[str, Any], path: Path, name: str) -> None:
+    """(b'') `diff OLD NEW` against the two dry-runs it replaces, in interleaved rounds."""
+    print(f"(b'') diff of two configs on the {name} mix, against two dry-runs ...", flush=True)
+    configs = []
+    for side, config in (("old", DIFF_OLD), ("new", DIFF_NEW)):
+        configs.append(OUT / f"diff-{side}.json")
+        configs[-1].write_text(json.dumps(config))
+    pairs, diffs = [], []
+    for _ in range(RUNS):
+        pairs.append(sum(run_tool([str(path), "--dry-run", "-c", str(c)])[0] for c in configs))
+        diffs.append(run_diff_tool([str(c) for c in configs], path))
+    results[f"{name}_two_dry_runs_s"] = median(pairs)
+    results[f"{name}_diff_s"] = median(diffs)
+    results[f"{name}_diff_ratio"] = median([d / p for d, p in zip(diffs, pairs, strict=True)])
+
+
+def run_diff_tool(configs: list[str], path: Path) -> float:
+    """Wall seconds of one `diff` run."""
+    command = [*TOOL, "diff", *configs, str(path), "--no-progress", "--report", "json"]
+    started = time.perf_counter()
+    subprocess.run(command, cwd=TOOL_CWD, check=True, capture_output=True)
+    return time.perf_counter() - started
 
 
 def dry_run_mix(results: dict[str, Any], path: Path, name: str) -> None:
@@ -559,6 +595,15 @@ def print_table(r: dict[str, Any]) -> None:
         rows += dry_rows(r)
     if "browser_dry_run_per_s" in r:
         rows += mix_rows(r, "browser")
+    if "browser_diff_s" in r:
+        rows.append(
+            (
+                "(b'') diff OLD NEW, browser mix",
+                f"{r['browser_diff_s']:,.1f} s",
+                f"{r['browser_diff_ratio']:.0%} of two dry-runs "
+                f"({r['browser_two_dry_runs_s']:,.1f} s)",
+            )
+        )
     if "dry_run_gzip_per_s" in r and "dry_run_per_s" in r:
         rows.append(
             (
