@@ -95,7 +95,9 @@ class Report:
         return ExitCode.OK
 
     def to_json(self) -> dict[str, Any]:
-        """The report object printed by `--report json`."""
+        """The report object printed by `--report json`; report_from_json reads back every
+        field of it (the rate and the exit code are computed again)."""
+        duration = round(self.duration_s, 3)
         return {
             "dry_run": self.dry_run,
             "shard": self.shard,
@@ -116,12 +118,13 @@ class Report:
             "visitors": self.visitors,
             "retries": self.retries,
             "breadcrumb_texts_not_kept": self.breadcrumb_texts_not_kept,
-            "duration_s": round(self.duration_s, 3),
-            "records_per_s": round(self.records_per_s, 1),
+            "duration_s": duration,
+            "records_per_s": round(self.records / duration, 1) if duration > 0 else 0.0,
             "exit_code": int(self.exit_code),
             "interrupted": self.interrupted,
             "stopped": self.stopped,
             "output_error": self.output_error,
+            "refused": self.refused,
             "failures": self.failures,
             "warnings": self.warnings,
             "notes": self.notes,
