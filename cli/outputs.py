@@ -1,29 +1,24 @@
-"""Opening a run's outputs, and putting the report on whichever stream still works (SPEC §8)."""
+"""Opening a run's outputs, and putting the report on whichever stream still works: an output
+that cannot be written stops the run like an interruption, with one line naming it."""
 
 import contextlib
-import os
 import sys
 from collections.abc import Callable, Iterator
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from rich.console import Console
 
+from cli.consoles import StreamConsole, quiet_stdout
+from cli.errors import say
 from cli.render import ReportFormat, render_diff, render_report, write_json
+from core.config import mask_dsn
 from core.diff import DiffReport
+from core.errors import ExitCode
 from core.pipeline import ReplayIO
 from core.report import Report
 from core.sinks import Sink, open_sink
 
 Sinks = tuple[Sink | None, Sink | None, Sink | None, Sink | None]
-
-
-class StreamConsole(Console):
-    """A rich Console whose closed pipe is an OSError for the caller to handle: rich's own
-    answer is `SystemExit(1)`, which would hide the run's exit code."""
-
-    def on_broken_pipe(self) -> None:
-        """Leave the decision to the caller."""
-        raise BrokenPipeError(32, "Broken pipe")
 
 
 @contextlib.contextmanager
@@ -60,46 +55,74 @@ def opened_sinks(
         explainer.close()
 
 
-def show_report(report: Report, fmt: ReportFormat, io: ReplayIO, stderr: Console) -> None:
-    """The report on its stream, or on the other one when that is broken."""
+def show_report(report: Report, fmt: ReportFormat, io: ReplayIO, stderr: Console) -> ExitCode:
+    """The report on its stream, or on the other one when that is broken; the exit code: the
+    run's, or 4 when the report could not be written where it was asked for."""
     if any(sink.broken_pipe and sink.stdout for sink in io.sinks()):
-        _quiet_stdout()
+        quiet_stdout()
     if fmt is ReportFormat.JSON:
         document = report.to_json()
-        try:
-            write_json(document, sys.stdout.buffer)
-        except OSError:
-            _quiet_stdout()
-            with contextlib.suppress(OSError):
-                write_json(document, sys.stderr.buffer)
+        code = _write_json(document, "the report (stdout)", report.exit_code)
         lines = [*report.notes, f"stopped: {report.stopped}"] if report.stopped else report.notes
         if report.output_error:
             lines = [*lines, f"stopped: {report.output_error}"]
-        with contextlib.suppress(OSError):
-            for line in lines:
-                stderr.print(
-                    f"rudder-sentry: {line}", markup=False, highlight=False, soft_wrap=True
-                )
-        return
-    try:
-        render_report(report, stderr)
-        stderr.file.flush()
-    except OSError:
-        with contextlib.suppress(OSError):
-            render_report(report, StreamConsole(file=sys.stdout, highlight=False))
+        for line in lines:
+            say(line)
+        return code
+    return _render(lambda console: render_report(report, console), stderr, report.exit_code)
+
+
+def show_diff(
+    report: DiffReport, fmt: ReportFormat, stderr: Console, old: str, new: str
+) -> ExitCode:
+    """The diff's report: JSON on stdout, or the text on stderr (the other when it is broken)."""
+    if fmt is ReportFormat.JSON:
+        return _write_json(report.to_json(), "the report (stdout)", report.exit_code)
+    return _render(lambda console: render_diff(report, console, old, new), stderr, report.exit_code)
+
+
+def print_result(result: Any, code: ExitCode) -> ExitCode:
+    """A command's result on stdout: a JSON document, or what a renderer prints; `code`, or 4
+    with one line when standard output cannot be written."""
+    if callable(result):
+        try:
+            result()
             sys.stdout.flush()
+        except OSError as exc:
+            return _unwritten("the result (stdout)", exc)
+        return code
+    return _write_json(result, "the result (stdout)", code)
 
 
-def show_diff(report: DiffReport, fmt: ReportFormat, stderr: Console, old: str, new: str) -> None:
-    """The diff's report: JSON on stdout, or the text on stderr; quiet on a closed pipe."""
+def _write_json(document: Any, name: str, code: ExitCode) -> ExitCode:
+    """One JSON document on stdout, else on stderr with one line saying why (exit 4)."""
     try:
-        if fmt is ReportFormat.JSON:
-            write_json(report.to_json(), sys.stdout.buffer)
-        else:
-            render_diff(report, stderr, old, new)
-            stderr.file.flush()
-    except OSError:
-        _quiet_stdout()
+        write_json(document, sys.stdout.buffer)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            write_json(document, sys.stderr.buffer)
+        return _unwritten(name, exc)
+    return code
+
+
+def _render(draw: Callable[[Console], None], stderr: Console, code: ExitCode) -> ExitCode:
+    """A text report on stderr, else on stdout with one line saying why (exit 4)."""
+    try:
+        draw(stderr)
+        stderr.file.flush()
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            draw(StreamConsole(file=sys.stdout, highlight=False))
+            sys.stdout.flush()
+        return _unwritten("the report (stderr)", exc)
+    return code
+
+
+def _unwritten(name: str, exc: OSError) -> ExitCode:
+    """An output that could not be written: quiet stdout, one line, exit 4."""
+    quiet_stdout()
+    say(f"stopped: cannot write {name}: {exc.strerror or exc}")
+    return ExitCode.INTERRUPTED
 
 
 def warn_to(stderr: Console) -> Callable[[str], None]:
@@ -108,16 +131,10 @@ def warn_to(stderr: Console) -> Callable[[str], None]:
     def warn(text: str) -> None:
         with contextlib.suppress(OSError):
             stderr.print(
-                f"rudder-sentry: warning: {text}", markup=False, highlight=False, soft_wrap=True
+                f"rudder-sentry: warning: {mask_dsn(text)}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
             )
 
     return warn
-
-
-def _quiet_stdout() -> None:
-    """Point standard output at /dev/null, so the interpreter's last flush of a closed pipe
-    says nothing (the reader of `| head` went away; that is not an error to print)."""
-    with contextlib.suppress(OSError, ValueError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)

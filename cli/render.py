@@ -150,6 +150,8 @@ def render_diff(report: DiffReport, stderr: Console, old: str, new: str) -> None
         stderr.print(Text(line))
     for warning in dict.fromkeys([*report.old.warnings, *report.new.warnings]):
         stderr.print(Text(f"warning: {warning}"), soft_wrap=True)
+    for note in dict.fromkeys([*report.old.notes, *report.new.notes]):
+        stderr.print(Text(f"note: {note}"), soft_wrap=True)
     if report.old.rejected:
         stderr.print(Text("rejected (both sides): " + _pairs(report.old.rejected)), soft_wrap=True)
     if not report.changed:

@@ -1,17 +1,18 @@
-"""Exit codes and the user-facing error tree (SPEC §9)."""
+"""Exit codes and the user-facing error tree (README, "Outcomes and exit codes")."""
 
 from enum import IntEnum
 from typing import ClassVar
 
 
 class ExitCode(IntEnum):
-    """Process exit codes; one enum for the whole tool (SPEC §9)."""
+    """Process exit codes; one enum for the whole tool."""
 
     OK = 0
     DELIVERY_FAILED = 1
     USAGE = 2
     REJECTED_INPUT = 3
     INTERRUPTED = 4
+    INTERNAL = 70  # a bug (EX_SOFTWARE): one line, and --traceback shows where
 
 
 class RudderSentryError(Exception):
@@ -26,9 +27,3 @@ class UsageError(RudderSentryError):
 
 class ConfigError(RudderSentryError):
     """The destination config cannot be loaded or used."""
-
-
-class AuthError(RudderSentryError):
-    """Sentry refused the DSN (401/403): the run stops."""
-
-    exit_code = ExitCode.DELIVERY_FAILED

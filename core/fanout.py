@@ -291,7 +291,7 @@ def _fork(
     if pid:
         os.close(write_fd)
         return _Job(number, pid, read_fd, bytearray())
-    code = 70  # EX_SOFTWARE, should anything escape below
+    code = int(ExitCode.INTERNAL)  # should anything escape below
     try:
         os.close(read_fd)
         for fd in inherited:
@@ -322,7 +322,7 @@ def _run_job(run: Callable[[ReplayIO], Reported], writer: _FrameWriter, wanted: 
     except RudderSentryError as exc:
         code, message = int(exc.exit_code), str(exc)
     except Exception as exc:  # a bug: one line, never a traceback
-        code, message = 70, f"internal error in a job: {exc!r}"
+        code, message = int(ExitCode.INTERNAL), f"internal error in a job: {exc!r}"
     with contextlib.suppress(OSError):
         writer.send(ERROR, orjson.dumps({"code": code, "message": message}))
     return code
