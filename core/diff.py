@@ -26,7 +26,7 @@ from core.pipeline import Pipeline, ReplayIO, Settled, read_records
 from core.report import Report, merge_reports, report_from_json
 from core.rules.budget import WorkBudget
 from core.rules.engine import Engine
-from core.run import ReplayOptions
+from core.run import ReplayOptions, window_note
 from core.sinks import Sink
 from core.state import Ledger
 
@@ -250,6 +250,8 @@ def run_diff(
     for side in (old, new):
         side.report.files_outside_window = expansion.pruned
         side.report.warnings[:0] = expansion.warnings
+        if expansion.pruned and replay.window is not None:
+            side.report.notes.append(window_note(expansion.pruned, replay.window))
     try:
         halted = old.pipeline.halted
         for record in read_records(expansion.files, io.stdin, replay.shard, halted, report):
@@ -296,7 +298,7 @@ def _compare(
     event = record.event
     message_id = event.get("messageId") if event is not None else None
     example = {
-        "source": f"{record.source}:{record.line}",
+        "source": record.where(),
         "type": record.type,
         "messageId": message_id if isinstance(message_id, str) else "",
         "from": key[0],

@@ -101,6 +101,8 @@ def run_replay(
     )
     report.warnings.extend([*expansion.warnings, *config.warnings, *engine.warnings])
     report.files_outside_window = expansion.pruned
+    if expansion.pruned and options.window is not None:
+        report.notes.append(window_note(expansion.pruned, options.window))
     ledger = _ledger(options, dry_run, clock)  # opened and written before anything is sent
     try:  # the ledger is closed whatever happens: its last batch of accepted ids matters
         sender = _sender(config, options, io, dry_run, clock, sender_factory)
@@ -129,6 +131,16 @@ def run_replay(
             "a re-run sends them again (Sentry drops the copies by event id)"
         )
     return report
+
+
+def window_note(pruned: int, window: Window) -> str:
+    """What --since/--until left unopened, and what its slack cannot know."""
+    hours = window.slack.total_seconds() / 3600
+    return (
+        f"{pruned:,} archive files left unopened: their arrivals are outside --since/--until "
+        f"widened by --window-slack ({hours:g}h); an event that reached the archive more than "
+        "that after its own time would be in them"
+    )
 
 
 def _sender(

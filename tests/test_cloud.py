@@ -142,13 +142,18 @@ def test_a_window_opens_only_the_objects_that_can_hold_its_events(
 ) -> None:
     server, _ = s3
     since, until = stamp(10), stamp(11)  # day 0, hour 10
+    window = ("--since", since, "--until", until)
     code, report, _, err = run(
-        server, f"s3://{BUCKET}/", "--dry-run", "--since", since, "--until", until
+        server, f"s3://{BUCKET}/", "--dry-run", *window, "--window-slack", "15m"
     )
     assert code == 0, err
     assert report["files"] == 2  # the two instances of day 0, hour 10
     assert report["files_outside_window"] == 7  # other hours, the other day, the logs file
     assert report["outcomes"] == {"would_send": 8}
+    code, report, _, err = run(server, f"s3://{BUCKET}/", "--dry-run", *window)
+    assert code == 0, err
+    assert report["files"] == 6  # and a day's slack: day 1's arrivals up to hour 11 too
+    assert report["outcomes"] == {"would_send": 8, "outside_window": 16}
 
 
 def test_a_missing_bucket_is_one_line_before_anything_is_read(s3: tuple[SeaweedFS, Path]) -> None:

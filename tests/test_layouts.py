@@ -47,15 +47,37 @@ def test_hours_are_taken_in_time_order_not_text_order() -> None:
 
 
 def test_a_window_keeps_every_file_that_can_hold_one_of_its_events() -> None:
-    window = Window(T0 + timedelta(hours=2), T0 + timedelta(hours=3))
+    """A file's span is when its events arrived: up to the slack after their own time (late
+    uploads, offline queues), or a few minutes before it (a clock ahead)."""
     hour = timedelta(hours=1)
+    window = Window(T0 + 2 * hour, T0 + 3 * hour, timedelta(minutes=15))
     assert window.may_overlap(Span(T0 + 2 * hour, T0 + 3 * hour))
-    assert window.may_overlap(Span(T0, T0 + 2 * hour - timedelta(minutes=10)))  # the margin
+    assert window.may_overlap(Span(T0, T0 + 2 * hour - timedelta(minutes=10)))  # clock ahead
     assert not window.may_overlap(Span(T0, T0 + hour))
     assert not window.may_overlap(Span(T0 + 4 * hour, T0 + 5 * hour))
     assert Window().may_overlap(Span(T0, T0))
+    late = Window(T0 + 2 * hour, T0 + 3 * hour)  # the default slack: a day
+    assert late.may_overlap(Span(T0 + 26 * hour, T0 + 27 * hour))
+    assert not late.may_overlap(Span(T0 + 27 * hour, T0 + 28 * hour))
     assert window.holds(T0 + 2 * hour)
     assert not window.holds(T0 + 3 * hour)  # [since, until)
+
+
+def test_an_event_that_arrived_late_is_still_found(tmp_path: Path) -> None:
+    """An archive file received 20 minutes after its events, a window around the events: the
+    events are replayed, not silently dropped by pruning."""
+    path = tmp_path / archiver(3)  # arrivals 3:00 to 3:59
+    path.parent.mkdir(parents=True)
+    events = [event_at(n, 2 + (40 + n) / 60) for n in range(5)]  # 2:40 to 2:44
+    path.write_text("".join(json.dumps(e) + "\n" for e in events))
+    window = Window(T0 + timedelta(hours=2, minutes=30), T0 + timedelta(hours=2, minutes=50))
+    report = run_replay(
+        ReplayOptions(paths=(str(tmp_path),), dry_run=True, window=window), ReplayIO()
+    )
+    assert report.outcomes == {"would_send": 5}
+    narrow = Window(window.since, window.until, timedelta(minutes=5))
+    options = ReplayOptions(paths=(str(tmp_path),), dry_run=True, window=narrow)
+    assert run_replay(options, ReplayIO()).files_outside_window == 1  # what a slack cannot know
 
 
 @pytest.mark.parametrize(
@@ -103,7 +125,8 @@ def test_files_outside_the_window_are_never_opened(
         return real_open(file, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "open", recording_open)
-    window = Window(T0 + timedelta(hours=2, minutes=20), T0 + timedelta(hours=2, minutes=40))
+    since, until = T0 + timedelta(hours=2, minutes=20), T0 + timedelta(hours=2, minutes=40)
+    window = Window(since, until, timedelta(minutes=15))
     options = ReplayOptions(paths=(str(tmp_path),), dry_run=True, window=window)
     report = run_replay(options, ReplayIO())
     dumps = [name for name in opened if name.endswith(".json.gz")]
@@ -112,10 +135,13 @@ def test_files_outside_the_window_are_never_opened(
     assert report.outcomes == {"would_send": 1, "outside_window": 3}  # 2:30 · 2:00, 2:15, 2:45
 
 
-def test_the_upload_margin_opens_the_neighbouring_files(tmp_path: Path) -> None:
+def test_the_slack_opens_the_following_files(tmp_path: Path) -> None:
     write_archive(tmp_path)
-    window = Window(T0 + timedelta(hours=2), T0 + timedelta(hours=3))
+    window = Window(T0 + timedelta(hours=2), T0 + timedelta(hours=3), timedelta(minutes=15))
     options = ReplayOptions(paths=(str(tmp_path),), dry_run=True, window=window)
     report = run_replay(options, ReplayIO())
     assert report.files == 3  # hours 1, 2 and 3: each may hold events of 2:00 to 3:00
     assert report.outcomes == {"would_send": 4, "outside_window": 8}
+    default = Window(T0 + timedelta(hours=2), T0 + timedelta(hours=3))  # a day of slack
+    options = ReplayOptions(paths=(str(tmp_path),), dry_run=True, window=default)
+    assert run_replay(options, ReplayIO()).files == 5  # hour 0 alone cannot hold one

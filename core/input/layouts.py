@@ -8,15 +8,20 @@ hold an event of the `--since`/`--until` window.
   (`unix` is the upload time: the events are older, by up to the upload interval);
 - legacy jobs-db backups: `gw_jobs_<idx>.<minJob>.<maxJob>.<minCreatedMs>.<maxCreatedMs>.<ws>.gz`.
 
-Pruning widens every range by UPLOAD_MARGIN, and a file whose layout is not recognised is
-always opened: a file that can hold an event inside the window is never left out.
+A file's name tells when its events *arrived*; `--since`/`--until` select by the events' own
+time. Events arrive late (offline queues, retries, client clocks behind) and sometimes early
+(clocks ahead). Pruning keeps every file whose arrivals could hold an event of the window that
+arrived at most `slack` late (--window-slack, default 24 h) or CLOCK_AHEAD early; a file whose
+layout is not recognised is always opened. What the slack cannot know: an event that reached
+the archive more than `slack` after its own time, in a file the window left unopened.
 """
 
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-UPLOAD_MARGIN = timedelta(minutes=15)  # RudderStack uploads every 100,000 events or 5 minutes
+CLOCK_AHEAD = timedelta(minutes=15)  # an event's time ahead of its arrival (a client's clock)
+DEFAULT_SLACK = timedelta(hours=24)  # how late an event may arrive after its own time
 _ARCHIVER = re.compile(
     r"(?:^|/)gw/(?P<day>\d{4}-\d{2}-\d{2})/(?P<hour>\d{1,2})/[^/]+/"
     r"(?P<first>\d{9,11})_(?P<last>\d{9,11})_[^/]*\.json(?:\.gz)?$"
@@ -40,10 +45,12 @@ class Span:
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """`--since`/`--until`: events at `since` or later and before `until` (either open)."""
+    """`--since`/`--until`: events at `since` or later and before `until` (either open);
+    `slack`: how late after its own time an event may have arrived (--window-slack)."""
 
     since: datetime | None = None
     until: datetime | None = None
+    slack: timedelta = DEFAULT_SLACK
 
     def holds(self, moment: datetime) -> bool:
         """Whether an event at `moment` is replayed."""
@@ -52,10 +59,11 @@ class Window:
         )
 
     def may_overlap(self, span: Span) -> bool:
-        """Whether a file of `span`, widened by UPLOAD_MARGIN, can hold an event inside."""
-        if self.since is not None and span.end + UPLOAD_MARGIN < self.since:
+        """Whether a file whose events arrived within `span` can hold an event of the window
+        (one that arrived at most `slack` late, or CLOCK_AHEAD early)."""
+        if self.since is not None and span.end + CLOCK_AHEAD < self.since:
             return False
-        return self.until is None or span.start - UPLOAD_MARGIN < self.until
+        return self.until is None or span.start - self.slack < self.until
 
     @property
     def is_open(self) -> bool:
