@@ -49,6 +49,7 @@ NATIVE = (
     "core/event/normalize.py",
     "core/event/timestamps.py",
     "core/input/dump.py",
+    "core/identity.py",
     "core/input/records.py",
     "core/js/value.py",
     "core/pipeline.py",

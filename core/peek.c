@@ -15,7 +15,7 @@
  *   - declined: a top-level key with an escape (it might spell one of those), a repeated
  *     `type`, `anonymousId` or `userId`, a surrogate escaped anywhere (orjson and msgspec
  *     differ on lone ones), and a visitor key that is escaped or a number other than a plain
- *     integer (whose str() is not its digits as written).
+ *     integer of at most 15 digits (whose String() is its digits as written).
  *
  * scan(line) returns -1 (declined) or the key's shard hash (core/shard.py's shard_hash): the
  * CRC-32 of b"a\0" or b"u\0" continued over the key's UTF-8, which is its bytes as they stand
@@ -171,7 +171,7 @@ static inline __attribute__((always_inline)) cursor string_end(cursor p, cursor 
 }
 
 /* A number from p: its end, or NULL if it is not one by the grammar or could overflow a
- * double. *plain is set when it is an integer whose digits are its Python str(). */
+ * double. *plain is set when it is an integer whose digits are its JavaScript String(). */
 static cursor number_end(cursor p, cursor end, int *plain)
 {
     cursor start = p;
@@ -210,8 +210,10 @@ static cursor number_end(cursor p, cursor end, int *plain)
     }
     if (p - start > 32)
         return NULL; /* a long mantissa may overflow a double: orjson refuses, msgspec reads */
-    /* "-0" is 0 to Python, and 19 digits or more may leave a machine integer */
-    *plain = integer && !(start[0] == '-' && start[1] == '0') && p - start <= 18;
+    /* "-0" is 0 to JavaScript, and past 15 digits a double may round the integer, which
+     * String() then spells otherwise (core/identity.py's number_key) */
+    *plain = integer && !(start[0] == '-' && start[1] == '0') &&
+             p - start - (start[0] == '-') <= 15;
     return p;
 }
 
@@ -424,7 +426,7 @@ static long long line_hash(cursor start, Py_ssize_t size)
         prefix = "a";
     } else if (user_id.kind == ESCAPED_STRING ||
                (user_id.kind == OTHER && user_id.start != NULL)) {
-        return DECLINE; /* a number Python would spell otherwise */
+        return DECLINE; /* a number String() would spell otherwise: msgspec reads it */
     } else if (user_id.kind != STRING && user_id.kind != PLAIN_INTEGER) {
         key = NULL; /* the shared bucket: an empty key */
     }

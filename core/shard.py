@@ -1,19 +1,18 @@
-"""Shards: a replay split exactly by visitor (SPEC §10, `--shard K/N`, `--jobs N`).
+"""Shards: a replay split exactly by visitor (`--shard K/N`, `--jobs N`; docs/behaviour.md,
+"Scale-out").
 
-A visitor is keyed as SPEC §5 keys it (`anonymousId` when it is a non-empty string, else `userId`,
-a number counting as its string; else one shared bucket). A shard owns the visitors whose key's
-CRC-32 (zlib's, the same on every machine and Python version) is its index modulo the count.
-Shard K of N split into M jobs is shard K + N*j of N*M: a hash that is K modulo N is, modulo N*M,
-one of K, K + N, ..., K + N*(M-1).
+A visitor is keyed as core/identity.py keys it. A shard owns the visitors whose key's CRC-32
+(zlib's, the same on every machine and Python version) is its index modulo the count. Shard K
+of N split into M jobs is shard K + N*j of N*M: a hash that is K modulo N is, modulo N*M, one
+of K, K + N, ..., K + N*(M-1).
 
 Reading skips a line another shard owns without building it: `peek_hash` reads only the fields
 that decide, and only when the line is one bare event of a known type; any other line is parsed
 whole, and its records are filtered one by one. It asks core/peek.c first (C, one pass over the
-line, built with the compiled modules; SPLIT_OWNED does the same for a chunk's lines as it
-splits them), which answers only where it is sure, then msgspec (which takes a repeated key's
-last value as orjson does). (Searching the line's bytes for its keys was measured slower: 0.5 to
-0.7 µs for each key searched in a 1 KB line, against 1.0 µs for msgspec's whole decode.)
-Shard 0 counts what has no visitor: lines rejected before an event could be read.
+line, built with the compiled modules; it also splits a chunk into lines, another shard's left
+out), which answers only where it is sure, then msgspec (which takes a repeated key's last value
+as orjson does). Why these and not others: docs/performance.md. Shard 0 counts what has no
+visitor: lines rejected before an event could be read.
 """
 
 import zlib
@@ -24,24 +23,8 @@ from typing import Any, Final, Literal
 
 import msgspec
 
+from core.identity import key_of, visitor_key
 from core.outcome import EVENT_TYPES
-
-
-def visitor_key(event: dict[str, Any]) -> tuple[bool, str]:
-    """(True, anonymousId) when it is a non-empty string, else (False, userId as a string, a
-    number counting as its string); (False, "") is the shared bucket of events with neither."""
-    return _key(event.get("anonymousId"), event.get("userId"))
-
-
-def _key(anonymous_id: Any, user_id: Any) -> tuple[bool, str]:
-    """visitor_key from the two fields' values (an event's, or a peeked line's)."""
-    if anonymous_id.__class__ is str and anonymous_id:
-        return True, anonymous_id
-    if isinstance(user_id, str):
-        return False, user_id
-    if isinstance(user_id, int | float) and not isinstance(user_id, bool):
-        return False, str(user_id)
-    return False, ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,5 +149,5 @@ def peek_hash_decoded(line: bytes) -> int | None:
     anonymous_id = found.anonymousId
     if anonymous_id.__class__ is str and anonymous_id:  # _key's usual case, inline
         return shard_hash(True, anonymous_id)
-    anonymous, key = _key(anonymous_id, found.userId)
+    anonymous, key = key_of(anonymous_id, found.userId)
     return shard_hash(anonymous, key)

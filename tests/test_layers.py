@@ -13,6 +13,7 @@ from tests.conftest import ROOT
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("core", "core.errors", "core.outcome", "core.clock"),  # shared vocabulary
     ("core.js",),  # faithful ports of JavaScript behaviour
+    ("core.identity",),  # who a visitor is
     ("core.config", "core.report", "core.state", "core.sinks", "core.shard"),  # every stage
     ("core.input",),
     ("core.event",),

@@ -52,6 +52,7 @@ from core.event.fields import (
 from core.event.ids import event_id
 from core.event.normalize import is_shallow, normalize
 from core.event.timestamps import event_time
+from core.identity import visitor_key
 from core.input.records import Record
 from core.js.value import js_get
 from core.outcome import Outcome
@@ -70,7 +71,6 @@ from core.rules.inbound import InboundFilters, inbound_decision
 from core.rules.pageloads import NO_TIME, page_key, starts_page_load
 from core.rules.sessions import Session, SessionItem
 from core.rules.visitors import SENT_IS_CURRENT, Visitor, begin_page_load, digest, is_last_sent
-from core.shard import visitor_key
 
 DEFAULT_RETENTION_DAYS = 90.0  # Relay keeps an event's own time within the retention, else
 # re-dates it to its arrival (docs/behaviour.md, "Retention")
@@ -493,7 +493,7 @@ class Engine:
             event,
             event_id_hex=event_id(kind, event),
             timestamp=timestamp,
-            source=f"{record.source}:{record.line}",
+            source=record.where(),
             environment=cfg.environment,
             release=release_for(event, cfg.custom_version_property, cfg.release),
             server_name=cfg.server_name,
