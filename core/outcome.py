@@ -1,4 +1,4 @@
-"""Record outcomes, rejection reasons and delivery failures, verbatim from SPEC §3, §8 and §9."""
+"""Record outcomes, rejection reasons and delivery failures: the words the reports use."""
 
 from dataclasses import dataclass
 from enum import StrEnum
@@ -20,7 +20,8 @@ class Outcome(StrEnum):
     DENIED_URL = "denied_url"
     NOT_ALLOWED_URL = "not_allowed_url"
     TOO_OLD = "too_old"
-    ALREADY_SENT = "already_sent"
+    ALREADY_SENT = "already_sent"  # the state file says an earlier run sent it
+    DUPLICATE = "duplicate"  # the same event earlier in this run's input
     BREADCRUMB = "breadcrumb"
     NO_OP = "no_op"
     REJECTED = "rejected"

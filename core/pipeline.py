@@ -30,7 +30,7 @@ from core.rules.engine import Engine
 from core.rules.sessions import SessionItem
 from core.shard import Shard, counts_visitorless
 from core.sinks import Sink
-from core.state import Ledger
+from core.state import NEW, THIS_RUN, Ledger
 
 MAX_EVENT_BYTES = 1024 * 1024  # Relay's limit for one event item (reference peers §4.2)
 PROGRESS_EVERY = 1000
@@ -213,7 +213,7 @@ class Pipeline:
                 self._reject(record, RejectReason.TOO_DEEP, detail)
             except Exception as exc:  # the per-record guard: a bug must not lose the run
                 failure = Failure(FailKind.INTERNAL, detail=type(exc).__name__)
-                report.count_failed(failure.reason, _where(record), "")
+                report.count_failed(failure.reason, record.where(), "")
                 self._explain(record, Outcome.FAILED, f"internal error: {exc}", failure.reason)
         if report.records % PROGRESS_EVERY == 0:
             self._collect()
@@ -236,7 +236,7 @@ class Pipeline:
         """An event whose regex work ran too long fails, and stays replayable."""
         what = self.engine.label(exceeded)
         failure = Failure(FailKind.REGEX_TIMEOUT, detail=what)
-        self.report.count_failed(failure.reason, _where(record), "", what)
+        self.report.count_failed(failure.reason, record.where(), "", what)
         warning = f"{what} ran over the time budget of an event; such events fail (regex_timeout)"
         if warning not in self.report.warnings:
             self.report.warnings.append(warning)
@@ -267,16 +267,18 @@ class Pipeline:
             self._reject(record, RejectReason.EVENT_TOO_LARGE, detail)
             return
         event_id = sentry["event_id"]
-        if event_id in self.inflight or self.ledger.known(event_id):
-            self.report.count(Outcome.ALREADY_SENT)
-            self._explain(record, Outcome.ALREADY_SENT, f"event {event_id}", "state")
+        seen = THIS_RUN if event_id in self.inflight else self.ledger.seen(event_id)
+        if seen is not NEW:
+            outcome = Outcome.DUPLICATE if seen is THIS_RUN else Outcome.ALREADY_SENT
+            self.report.count(outcome)
+            self._explain(record, outcome, f"event {event_id}, sent by {seen}", "state")
             return
         assert record.event is not None
         self.inflight[event_id] = record.event
         job = Job(
             event_id=event_id,
             payload=payload,
-            where=_where(record),
+            where=record.where(),
             record_type=record.type,
             message_id=_message_id(record.event),
             detail=f"{decision.kind} {event_id}: {decision.detail}" if self.io.explain else "",
@@ -295,7 +297,7 @@ class Pipeline:
                 self.report.sessions_already_sent += 1
                 continue
             message_id = _message_id(record.event)
-            job = Job(item.item_id, item.payload, _where(record), "session", message_id, "", False)
+            job = Job(item.item_id, item.payload, record.where(), "session", message_id, "", False)
             job.category = SESSION
             self.sender.submit(job)
 
@@ -403,13 +405,13 @@ class Pipeline:
             self.io.rejects.write(orjson.dumps({**line, "raw": raw, "detail": detail}) + b"\n")
         self._explain(record, Outcome.REJECTED, f"{reason.value}: {detail}", reason.value)
         if self.strict:
-            self.report.stopped = f"--strict: {record.source}:{record.line} was rejected"
+            self.report.stopped = f"--strict: {record.where()} was rejected"
             self.stopping = True
 
     def _explain(self, record: Record, outcome: Outcome, detail: str, rule: str = "") -> None:
         if self.io.explain is not None:
             self._explain_line(
-                _where(record), record.type, _message_id(record.event), outcome, detail
+                record.where(), record.type, _message_id(record.event), outcome, detail
             )
         if self.on_settled is not None:
             self.on_settled(Settled(outcome, detail, rule))
@@ -465,10 +467,6 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 def _at(moment_ms: int) -> datetime:
     """An epoch time in milliseconds as an aware datetime."""
     return _EPOCH + timedelta(milliseconds=moment_ms)
-
-
-def _where(record: Record) -> str:
-    return f"{record.source}:{record.line}"
 
 
 def _one_line(text: str) -> str:

@@ -2,10 +2,10 @@
 
 Real sends record every id Sentry accepted in the state file; a re-run with the same state
 skips them (outcome `already_sent`), so an interrupted job is finished by running the same
-command again. Without a writable state (dry-run, `--no-state`) this run's ids go to a temporary
-SQLite file instead, which still makes a repeated event in one run count once; a dry-run given
-`--state` reads that file and never writes it. Only the ids not yet committed are in memory,
-plus a fixed 8 MiB Bloom filter that lets a new id skip the database lookup.
+command again. This run's own ids also go to a temporary SQLite table of their own, so a repeat
+of an event inside the input is told apart (`duplicate`) from one an earlier run sent; a
+dry-run given `--state` reads that file and never writes it. Only the ids not yet committed are
+in memory, plus a fixed 8 MiB Bloom filter that lets a new id skip the database lookups.
 """
 
 import contextlib
@@ -36,6 +36,8 @@ SCHEMA = (
     " WITHOUT ROWID"
 )
 LOOKUP = "SELECT 1 FROM sent WHERE event_id = ?"
+INSERT = "INSERT OR IGNORE INTO sent VALUES (?, ?)"
+NEW, THIS_RUN, EARLIER_RUN = "new", "this run", "an earlier run"  # Ledger.seen
 COLUMNS = [("event_id", "BLOB"), ("sent_at", "REAL")]
 PROBE_ID = b"rudder-sentry:probe"  # never an event id: those are 16 bytes
 
@@ -96,7 +98,9 @@ class Ledger:
         self._clock = clock
         self._pending: dict[bytes, float] = {}
         self._flushed_at = clock.monotonic()
-        self._state: sqlite3.Connection | None = None
+        self._state: sqlite3.Connection | None = None  # the state file (earlier runs' ids)
+        self._writer: sqlite3.Connection | None = None  # the state file, when it is written
+        self._run: sqlite3.Connection | None = None  # this run's ids
         self._open_connections: list[sqlite3.Connection] = []
         self._scratch: Path | None = None
         self._lock: int | None = None  # the descriptor holding the state file's lock
@@ -116,15 +120,15 @@ class Ledger:
             self._lock = _lock(path)
             self._state = self._writer = self._connect(path)
             _probe(self._writer)
-        else:
-            if path is not None and path.exists():
-                self._state = self._connect(path)  # read only: nothing is ever written to it
-            handle, name = tempfile.mkstemp(prefix="rudder-sentry-run-", suffix=".sqlite")
-            os.close(handle)
-            self._scratch = Path(name)
-            self._writer = self._connect(self._scratch)
-            self._writer.execute("PRAGMA journal_mode=OFF")  # this run's scratch: never synced
-            self._writer.execute("PRAGMA synchronous=OFF")
+        elif path is not None and path.exists():
+            self._state = self._connect(path)  # read only: nothing is ever written to it
+        # this run's ids, apart: a repeat inside the input is not a send of an earlier run
+        handle, name = tempfile.mkstemp(prefix="rudder-sentry-run-", suffix=".sqlite")
+        os.close(handle)
+        self._scratch = Path(name)
+        self._run = self._connect(self._scratch)
+        self._run.execute("PRAGMA journal_mode=OFF")  # this run's scratch: never synced
+        self._run.execute("PRAGMA synchronous=OFF")
         if self._state is not None:
             for (key,) in self._state.execute("SELECT event_id FROM sent"):
                 if not isinstance(key, bytes) or len(key) != 16:
@@ -152,16 +156,21 @@ class Ledger:
 
     def known(self, event_id: str) -> bool:
         """Sent in this run, or recorded as accepted in the state file."""
+        return self.seen(event_id) is not NEW
+
+    def seen(self, event_id: str) -> str:
+        """NEW, THIS_RUN (accepted earlier in this run) or EARLIER_RUN (the state file)."""
         key = bytes.fromhex(event_id)
         if key in self._pending:
-            return True
+            return THIS_RUN
         if not self._maybe(key):  # certainly new: no lookup
-            return False
-        if self._writer.execute(LOOKUP, (key,)).fetchone() is not None:
-            return True
-        if self._state is not None and self._state is not self._writer:
-            return self._state.execute(LOOKUP, (key,)).fetchone() is not None
-        return False
+            return NEW
+        run = self._run
+        if run is not None and run.execute(LOOKUP, (key,)).fetchone() is not None:
+            return THIS_RUN
+        if self._state is not None and self._state.execute(LOOKUP, (key,)).fetchone() is not None:
+            return EARLIER_RUN
+        return NEW
 
     def mark(self, event_id: str) -> None:
         """Record an accepted id; committed every COMMIT_EVERY ids or COMMIT_AFTER_S seconds."""
@@ -185,11 +194,15 @@ class Ledger:
         if not self._pending or not self._open_connections:
             return
         try:
-            with self._writer:
-                self._writer.execute("BEGIN")
-                self._writer.executemany(
-                    "INSERT OR IGNORE INTO sent VALUES (?, ?)", self._pending.items()
-                )
+            if self._writer is not None:  # the state file first: it is what a re-run reads
+                with self._writer:
+                    self._writer.execute("BEGIN")
+                    self._writer.executemany(INSERT, self._pending.items())
+            run = self._run
+            if run is not None:
+                with run:
+                    run.execute("BEGIN")
+                    run.executemany(INSERT, self._pending.items())
         except sqlite3.Error as exc:
             if not self.error:
                 self.error = f"cannot write the state file {self.path}: {_describe(exc)}"

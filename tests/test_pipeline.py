@@ -79,7 +79,7 @@ def test_limit(write_dump: Callable[..., Path]) -> None:
 def test_duplicate_events_are_sent_once(write_dump: Callable[..., Path]) -> None:
     path = write_dump([error(1), error(4), error(1)])  # one visitor; not in a row: no Dedupe
     report = replay([str(path)])
-    assert report.outcomes == {"would_send": 2, "already_sent": 1}
+    assert report.outcomes == {"would_send": 2, "duplicate": 1}  # no state file said so
 
 
 def test_output_holds_every_would_send_event(write_dump: Callable[..., Path]) -> None:

@@ -310,12 +310,16 @@ def _parse_whole(held: list[tuple[list[bytes], bytes | None]]) -> Any:
 def _document_records(document: Any, source: str) -> Iterator[Record]:
     """A one-document dump's records: each element of an array (events, batch bodies, archive
     rows), or the one object, as a line would give them, all at line 1."""
+    number = 0
     for element in document if isinstance(document, list) else [document]:
         try:
             raw = orjson.dumps(element)
         except TypeError:
             raw = b"<too deeply nested to show>"
-        yield from parse_line(raw, source, 1, element)
+        for record in parse_line(raw, source, 1, element):
+            number += 1
+            record.member = number  # every record is at line 1: `#k` tells them apart
+            yield record
 
 
 def _describe(exc: BaseException) -> str:
