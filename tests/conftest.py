@@ -25,6 +25,15 @@ PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "fast")
 settings.load_profile(PROFILE)
 
 
+# Timing bounds in tests are the code's promise plus a stated margin, never the promise alone:
+# a run answers SIGINT/SIGTERM within ANSWER seconds (its loops look at the stop flag at least
+# every 0.2 s), then the process ends (the state closed, the report written, the interpreter's
+# exit), which a loaded 2-core machine can stretch: 0.1 to 0.4 s idle, up to 1.3 s measured with
+# the other core busy.
+ANSWER = 1.0
+TEARDOWN_MARGIN = 1.5
+
+
 def examples(deep: int) -> int:
     """How many examples a property test runs: `deep` when thorough, else a tenth (>= 50)."""
     return deep if PROFILE == "thorough" else max(50, deep // 10)

@@ -303,3 +303,34 @@ def test_sigint_then_rerun_delivers_everything_once(
     assert second["outcomes"]["sent"] + second["outcomes"]["already_sent"] == 400
     assert len(server.sink.stored) == 400
     assert server.sink.accepted_duplicates == 0
+
+
+def test_after_a_signal_requests_in_flight_are_answered_and_never_posted_again(
+    write_dump: Callable[..., Path], tmp_path: Path
+) -> None:
+    """The first SIGINT starts no new request; those in flight (here 1.5 s from their answer)
+    get up to 5 s to be answered and recorded, so the re-run posts none of them again."""
+    path = write_dump(events(120))
+    state = tmp_path / "state.sqlite"
+    command = [
+        sys.executable, "-m", "cli", "replay", str(path), "--state", str(state),
+        "--workers", "16", "--report", "json", "--no-progress",
+    ]  # fmt: skip
+    with FaultServer(Faults(latency=1.5)) as server:
+        env = {**os.environ, "SENTRY_DSN": server.dsn}
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env
+        )
+        assert server.sink.wait_stored(16, timeout=30)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+        first = json.loads(out)
+        posted = server.sink.posts
+        rerun = subprocess.run(
+            command, capture_output=True, text=True, cwd=ROOT, env=env, timeout=300, check=False
+        )
+    assert process.returncode == 4, err
+    assert first["outcomes"]["sent"] == posted  # every request posted was answered and recorded
+    assert rerun.returncode == 0, rerun.stderr
+    assert server.sink.accepted_duplicates == 0  # nothing stored twice, nothing posted twice
+    assert len(server.sink.stored) == 120

@@ -59,7 +59,8 @@ INTERRUPTED = Failure(FailKind.INTERRUPTED)
 LONG_WAIT = 60.0  # seconds: a rate-limit wait longer than this is announced (SPEC §8)
 BACKLOG_PER_WORKER = 8  # jobs waiting to be sent before submit blocks
 TICK = 0.2  # seconds between on_wait calls while the caller is blocked
-STOP_GRACE = 0.5  # seconds in-flight requests get to answer once the run is stopped
+STOP_GRACE = 5.0  # seconds in-flight requests get to answer once the run is stopped (at most
+# --give-up-after): an answer recorded is a request a re-run does not post again
 # Up to MANY_SOCKETS requests in flight, poll: registering costs no system call (epoll's does,
 # twice a request). Beyond, epoll: poll's cost grows with every socket watched (`make bench`
 # row (e), 256 in flight: 24 µs a call). Elsewhere (Windows) the platform's default.
@@ -160,21 +161,23 @@ class HttpSender:
     def finish(self, abandon: bool = False) -> list[Done]:
         """Send what is queued, then close. Abandons unsent jobs when asked to, or as soon as
         the run's stop event is set (a SIGINT while draining must not wait out a rate limit).
-        Requests already in flight get STOP_GRACE seconds for their answers; a request still
-        unanswered then is given up as interrupted (a re-run sends it again, with the same
-        event id, which Sentry keeps once)."""
+        Requests already in flight get STOP_GRACE seconds (or --give-up-after, if shorter) for
+        their answers; a request still unanswered then is given up as interrupted (a re-run
+        posts it again, with the same event id, which Sentry keeps once). A second signal
+        (KeyboardInterrupt) abandons them at once."""
         if abandon:
             self._abort(INTERRUPTED)
+        grace = min(STOP_GRACE, self.give_up_after or STOP_GRACE)
         stopped_at: float | None = None
         while self._ready or self._delayed or self._flights:
             if self.stop.is_set():
                 self._abort(INTERRUPTED)
                 now = self.clock.monotonic()
                 stopped_at = now if stopped_at is None else stopped_at
-                if now - stopped_at >= STOP_GRACE:
+                if now - stopped_at >= grace:
                     self._drop_flights()
                     break
-            self._wait(min(TICK, STOP_GRACE))
+            self._wait(min(TICK, grace))
         for exchange in self._idle:
             exchange.curl.close()
         self._idle.clear()
