@@ -1,12 +1,22 @@
-"""`validate`: the Sentry destination schema (reference rudderstack-semantics.md §3.2) and the
-warnings of SPEC §2.2 (how each filter entry will be read, and what will surprise a user)."""
+"""`validate`: the destination config checked against the RudderStack dashboard's own schema
+(core/data/sentry-destination-schema.json, rudder-integrations-config's
+src/configurations/destinations/sentry/schema.json, evaluated as its Ajv validator does), and
+what will surprise a user of it: how each filter entry will be read, entries that do nothing,
+consent settings that load Sentry for everyone (docs/behaviour.md, "Configuration").
 
+A shape the dashboard refuses is invalid (exit 2), with the schema's reason; where the SDK would
+still read it (a plain list of strings, `X` where `{"web": X}` belongs), replay reads it so, and
+the result says that too.
+"""
+
+import functools
+import json
 import re
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from core.config import (
-    PATTERN_LISTS,
-    STRING_FIELDS,
     DestinationConfig,
     compile_include_paths,
     compile_patterns,
@@ -17,201 +27,96 @@ from core.config import (
     unweb,
 )
 from core.errors import ConfigError
-from core.js.regex import (
-    SLASHED,
-    js_to_python,
-    js_units,
-    looks_like_regex,
-    nested_quantifier,
-    read_entry,
-)
+from core.js.regex import SLASHED, js_to_python, looks_like_regex, nested_quantifier, read_entry
 from core.rules.consent import ConsentSettings, consent_readings
 
-# `{{ expr || default }}` templates and `env.X` references are always accepted by the schema
+SCHEMA_FILE = Path(__file__).parent / "data" / "sentry-destination-schema.json"
+# `{{ expr || default }}` templates and `env.X` references: the dashboard fills them in later
 TEMPLATE = r"(^\{\{.*\|\|(.*)\}\}$)|(^env[.].+)"
-DSN_PATTERN = f"{TEMPLATE}|^(.{{1,300}})$"
-ITEM_PATTERN = f"{TEMPLATE}|^(.{{0,100}})$"
-URL_ITEM_PATTERN = f"{TEMPLATE}|^(?!.*\\.ngrok\\.io).*$"
-FILTER_OPTIONS = ("disable", "whitelistedEvents", "blacklistedEvents")
-CONSENT_PROVIDERS = ("custom", "iubenda", "ketch", "oneTrust")
-LEGACY_CONSENT_LISTS = (
-    ("oneTrustCookieCategories", "oneTrustCookieCategory"),
-    ("ketchConsentPurposes", "purpose"),
-)
-DASHBOARD_REFUSES = "the dashboard's schema refuses this shape (replay reads it as the SDK would)"
-KNOWN_KEYS = frozenset(
+READ_ANYWAY = "replay reads it as the SDK would"
+_COMPILED: dict[str, re.Pattern[str]] = {}
+
+
+def _search(pattern: str, value: str) -> bool:
+    """Ajv's `new RegExp(pattern, "u").test(value)`. The schema's patterns use no construct
+    whose meaning the u flag changes but `.`, which then takes one code point: so the JS
+    source, translated, is searched in the string's code points (Python's own)."""
+    compiled = _COMPILED.get(pattern)
+    if compiled is None:
+        compiled = _COMPILED[pattern] = re.compile(js_to_python(pattern))
+    return compiled.search(value) is not None
+
+
+@functools.cache
+def _validator() -> Any:
+    """The schema's validator: JSON Schema draft-07 (jsonschema), with Ajv's patterns."""
+    import jsonschema  # validate alone needs it: replay never imports it
+
+    def pattern(validator: Any, regex: str, instance: Any, schema: Any) -> Iterator[Any]:
+        if isinstance(instance, str) and not _search(regex, instance):
+            yield jsonschema.ValidationError(f"{instance[:60]!r} does not match {regex!r}")
+
+    draft7 = jsonschema.Draft7Validator
+    kind = jsonschema.validators.extend(draft7, {"pattern": pattern})  # type: ignore[no-untyped-call]
+    return kind(json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
+
+
+def schema_errors(raw: dict[str, Any]) -> list[str]:
+    """Every way the raw destination config breaks the dashboard's schema, one line each:
+    where (a JSON pointer into the config) and why."""
+    found = sorted(_validator().iter_errors(raw), key=lambda error: list(error.absolute_path))
+    return [f"/{'/'.join(map(str, error.absolute_path))}: {error.message}" for error in found]
+
+
+def read_anyway(raw: dict[str, Any]) -> list[str]:
+    """The shapes the dashboard refuses that the SDK, and so replay, still reads."""
+    notes = []
+    for key in ("ignoreErrors", "includePaths", "allowUrls", "denyUrls", "whitelistedEvents",
+                "blacklistedEvents", "oneTrustCookieCategories", "ketchConsentPurposes",
+                "consentManagement", "useNativeSDK", "connectionMode"):  # fmt: skip
+        value = raw.get(key)
+        if isinstance(value, dict) and "web" in value and key not in _WEB_WRAPPED:
+            notes.append(f"{key} is {{'web': ...}}: {READ_ANYWAY}, unwrapped")
+        elif key in _WEB_WRAPPED and value is not None and not isinstance(value, dict):
+            notes.append(f"{key} is not {{'web': ...}}: {READ_ANYWAY}")
+        items = unweb(value)
+        if isinstance(items, list) and any(isinstance(item, str) for item in items):
+            notes.append(f"{key} holds plain strings, not objects: {READ_ANYWAY}")
+    return notes
+
+
+_WEB_WRAPPED = frozenset(
     {
-        *STRING_FIELDS,
-        *PATTERN_LISTS,
-        "includePaths",
-        "debugMode",
-        "blacklistedEvents",
-        "whitelistedEvents",
-        "eventFilteringOption",
         "oneTrustCookieCategories",
-        "consentManagement",
         "ketchConsentPurposes",
+        "consentManagement",
         "useNativeSDK",
         "connectionMode",
     }
 )
-ITEM_PATTERNS = {
-    "ignoreErrors": ITEM_PATTERN,
-    "includePaths": ITEM_PATTERN,
-    "allowUrls": URL_ITEM_PATTERN,
-    "denyUrls": URL_ITEM_PATTERN,
-}
-_COMPILED: dict[str, re.Pattern[str]] = {}
 
 
-def _matches(pattern: str, value: str) -> bool:
-    compiled = _COMPILED.get(pattern)
-    if compiled is None:
-        compiled = _COMPILED[pattern] = re.compile(js_to_python(pattern))
-    return compiled.search(js_units(value)) is not None
-
-
-def schema_errors(raw: dict[str, Any]) -> list[str]:
-    """Every way the raw destination config breaks the destination's JSON schema."""
-    errors = [
-        f"unknown key {key!r} (the schema allows no other keys)"
-        for key in raw
-        if key not in KNOWN_KEYS
-    ]
-    dsn = unweb(raw.get("dsn"))
-    if dsn is None:
-        errors.append("dsn is required")
-    elif not isinstance(dsn, str) or not _matches(DSN_PATTERN, dsn):
-        errors.append("dsn must be a string of 1 to 300 characters on one line")
-    for key in STRING_FIELDS[1:]:
-        value = unweb(raw.get(key))
-        if value is not None and not isinstance(value, str):
-            errors.append(f"{key} must be a string")
-    for key in ("debugMode", "useNativeSDK"):
-        value = unweb(raw.get(key))
-        if value is not None and not isinstance(value, bool):
-            errors.append(f"{key} must be a boolean")
-    option = unweb(raw.get("eventFilteringOption"))
-    if option is not None and option not in FILTER_OPTIONS:
-        errors.append(f"eventFilteringOption must be one of {', '.join(FILTER_OPTIONS)}")
-    connection = unweb(raw.get("connectionMode"))
-    if connection is not None and connection != "device":
-        errors.append("connectionMode must be 'device' (Sentry is device mode only)")
-    for key, pattern in ITEM_PATTERNS.items():
-        errors.extend(_list_errors(raw, key, key, pattern))
-    for key in ("whitelistedEvents", "blacklistedEvents"):
-        errors.extend(_list_errors(raw, key, "eventName", ITEM_PATTERN))
-    errors.extend(consent_findings(raw)[0])
-    return errors
-
-
-def _list_errors(
-    raw: dict[str, Any], key: str, item_key: str, pattern: str = ITEM_PATTERN
-) -> list[str]:
-    """An array whose object items may hold `item_key`, a string matching `pattern` (a plain
-    string item is read as that string, as SPEC §4.1 allows)."""
-    value = unweb(raw.get(key))
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        return [f"{key} must be an array"]
-    errors = []
-    for index, item in enumerate(value):
-        if isinstance(item, dict) and item_key not in item:
-            continue  # the schema requires no key of an item
-        text = item.get(item_key) if isinstance(item, dict) else item
-        if not isinstance(text, str):
-            errors.append(f"{key}[{index}].{item_key} must be a string")
-        elif not _matches(pattern, text):
-            errors.append(f"{key}[{index}].{item_key} does not match the schema pattern")
-    return errors
-
-
-def consent_findings(raw: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """(errors, warnings) for the consent settings, as the dashboard's schema checks them:
-    `provider` one of four, `resolutionStrategy` required (and `and`/`or`) for `custom` only,
-    each `consents[].consent` a string of at most 100 characters. Item shapes the dashboard
-    would refuse but the SDK still reads (a string where an object belongs) are warnings."""
-    errors: list[str] = []
-    warnings: list[str] = []
-    for key, item_key in LEGACY_CONSENT_LISTS:
-        errors.extend(_list_errors(raw, key, item_key))
-        warnings.extend(_plain_items(raw, key, item_key))
+def consent_warnings(raw: dict[str, Any]) -> list[str]:
+    """Consent settings the SDK's check fails on, which loads Sentry for every visitor."""
     value = unweb(raw.get("consentManagement"))
-    if value is None:
-        return errors, warnings
     if not isinstance(value, list):
-        return [*errors, "consentManagement must be an array"], warnings
-    for index, item in enumerate(value):
-        where = f"consentManagement[{index}]"
-        if isinstance(item, str):
-            warnings.append(f"{where} is a string, not an object: {DASHBOARD_REFUSES}")
-        elif not isinstance(item, dict):
-            errors.append(f"{where} must be an object")
-        else:
-            found = _consent_entry_errors(item, where)
-            errors.extend(found)
-            if not found:
-                warnings.extend(_consent_entry_warnings(item, where))
-    return errors, warnings
-
-
-def _consent_entry_errors(item: dict[str, Any], where: str) -> list[str]:
-    errors = []
-    provider = item.get("provider")
-    if "provider" in item and provider not in CONSENT_PROVIDERS:
-        errors.append(f"{where}.provider must be one of {', '.join(CONSENT_PROVIDERS)}")
-    if provider == "custom":
-        strategy = item.get("resolutionStrategy")
-        if strategy is None:
-            errors.append(f"{where}.resolutionStrategy is required for the custom provider")
-        elif strategy not in ("and", "or"):
-            errors.append(f"{where}.resolutionStrategy must be 'and' or 'or'")
-    consents = item.get("consents")
-    if consents is None:
-        return errors
-    if not isinstance(consents, list):
-        return [*errors, f"{where}.consents must be an array"]
-    for number, consent in enumerate(consents):
-        name = f"{where}.consents[{number}]"
-        if not isinstance(consent, dict):
-            errors.append(f"{name} must be an object {{'consent': string}}")
-        elif "consent" in consent and not isinstance(consent["consent"], str):
-            errors.append(f"{name}.consent must be a string")
-        elif "consent" in consent and not _matches(ITEM_PATTERN, consent["consent"]):
-            errors.append(f"{name}.consent does not match the schema pattern")
-    return errors
-
-
-def _consent_entry_warnings(item: dict[str, Any], where: str) -> list[str]:
-    consents = item.get("consents")
-    if not isinstance(consents, list):
         return []
     return [
-        f"{where}.consents[{number}] has no 'consent': the SDK's consent check fails on it, "
-        "and a failed check loads the destination for every visitor"
-        for number, consent in enumerate(consents)
+        f"consentManagement[{index}].consents[{number}] has no 'consent': the SDK's consent "
+        "check fails on it, and a failed check loads the destination for every visitor"
+        for index, item in enumerate(value)
+        if isinstance(item, dict) and isinstance(item.get("consents"), list)
+        for number, consent in enumerate(item["consents"])
         if isinstance(consent, dict) and "consent" not in consent
     ]
 
 
-def _plain_items(raw: dict[str, Any], key: str, item_key: str) -> list[str]:
-    value = unweb(raw.get(key))
-    if not isinstance(value, list):
-        return []
-    return [
-        f"{key}[{index}] is a plain string, not {{{item_key!r}: ...}}: {DASHBOARD_REFUSES}"
-        for index, item in enumerate(value)
-        if isinstance(item, str)
-    ]
-
-
 def config_warnings(config: DestinationConfig, raw: dict[str, Any]) -> list[str]:
-    """What will surprise a user of this config (SPEC §2.2)."""
-    warnings = [*config.warnings, *consent_findings(raw)[1]]
+    """What will surprise a user of this config."""
+    warnings = [*config.warnings, *consent_warnings(raw), *read_anyway(raw)]
     if config.debug_mode:
         warnings.append("debugMode is on: replays with this config are dry-runs, nothing is sent")
-    if config.dsn and not _matches(TEMPLATE, config.dsn):
+    if config.dsn and not _search(TEMPLATE, config.dsn):
         problem = dsn_problem(config.dsn)
         if problem is not None:
             warnings.append(problem)
