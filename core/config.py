@@ -19,7 +19,6 @@ from core.js.regex import Pattern, PatternSet, compile_js_regex, read_entry
 
 PATTERN_LISTS = ("ignoreErrors", "allowUrls", "denyUrls")
 STRING_FIELDS = ("dsn", "environment", "customVersionProperty", "release", "serverName", "logger")
-EVENT_LISTS = ("whitelistedEvents", "blacklistedEvents")
 CONSENT_FIELDS = ("consentManagement", "oneTrustCookieCategories", "ketchConsentPurposes")
 _DSN_USERINFO = re.compile(r"(?<=:/)(/?)[^@/\s]*(?=@)")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:/+")
