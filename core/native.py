@@ -39,7 +39,7 @@ MANIFEST = "core/_build.json"  # written by setup.py beside what it built
 # which mypyc cannot compile), and the modules whose frames the regex budget reads when it names
 # what ran over (core/js but its value.py, core/rules/budget.py).
 NATIVE = (
-    "core/delivery/jobs.py",
+    "core/delivery/seam.py",
     "core/delivery/recording.py",
     "core/diff.py",
     "core/event/breadcrumbs.py",

@@ -16,7 +16,7 @@ from typing import Any, BinaryIO, Protocol
 
 import orjson
 
-from core.delivery.jobs import SESSION, Done, Job, Sender
+from core.delivery.seam import SESSION, Parcel, Receipt, Sender
 from core.event.timestamps import event_time
 from core.input.cloud import is_cloud, open_object
 from core.input.dump import DumpReader, open_dump
@@ -275,7 +275,7 @@ class Pipeline:
             return
         assert record.event is not None
         self.inflight[event_id] = record.event
-        job = Job(
+        parcel = Parcel(
             event_id=event_id,
             payload=payload,
             where=record.where(),
@@ -284,7 +284,7 @@ class Pipeline:
             detail=f"{decision.kind} {event_id}: {decision.detail}" if self.io.explain else "",
             older=decision.older,
         )
-        self.sender.submit(job)
+        self.sender.submit(parcel)
         self._collect()
 
     def _send_sessions(self, record: Record, items: list[SessionItem]) -> None:
@@ -297,9 +297,11 @@ class Pipeline:
                 self.report.sessions_already_sent += 1
                 continue
             message_id = _message_id(record.event)
-            job = Job(item.item_id, item.payload, record.where(), "session", message_id, "", False)
-            job.category = SESSION
-            self.sender.submit(job)
+            where = record.where()
+            parcel = Parcel(
+                item.item_id, item.payload, where, "session", message_id, "", False, SESSION
+            )
+            self.sender.submit(parcel)
 
     def _tick(self) -> None:
         """While the sender waits: collect answers, commit accepted ids, show progress."""
@@ -307,53 +309,55 @@ class Pipeline:
         self.ledger.tick()
         self._progress()
 
-    def _collect(self, done: list[Done] | None = None) -> None:
+    def _collect(self, done: list[Receipt] | None = None) -> None:
         for item in self.sender.completed() if done is None else done:
             self._complete(item)
 
-    def _complete(self, done: Done) -> None:
-        job = done.job
-        if job.category == SESSION:
+    def _complete(self, done: Receipt) -> None:
+        parcel = done.parcel
+        if parcel.category == SESSION:
             self._complete_session(done)
             return
-        event = self.inflight.pop(job.event_id, None)
+        event = self.inflight.pop(parcel.event_id, None)
         report = self.report
         failure = done.failure
         if failure is None:
-            self.ledger.mark(job.event_id)
+            self.ledger.mark(parcel.event_id)
             outcome = Outcome.WOULD_SEND if report.dry_run else Outcome.SENT
             report.count(outcome)
             self.sent += 1
-            if job.older:
+            if parcel.older:
                 report.older_than_retention += 1
             if self.io.output is not None:
-                self.io.output.write(job.payload + b"\n")
+                self.io.output.write(parcel.payload + b"\n")
         else:
             outcome = Outcome.FAILED
-            report.count_failed(failure.reason, job.where, job.event_id, failure.detail)
+            report.count_failed(failure.reason, parcel.where, parcel.event_id, failure.detail)
             self._stop_if_refused(failure)
             if self.io.failures is not None and event is not None:
                 self.io.failures.write(_failure_line(event, failure))
         if self.explaining:
-            detail = job.detail if failure is None else failure.reason
-            self._explain_line(job.where, job.record_type, job.message_id, outcome, detail)
+            detail = parcel.detail if failure is None else failure.reason
+            self._explain_line(parcel.where, parcel.record_type, parcel.message_id, outcome, detail)
             if self.on_settled is not None:
                 rule = "" if failure is None else failure.reason
                 self.on_settled(
-                    Settled(outcome, detail, rule, job.payload if failure is None else b"")
+                    Settled(outcome, detail, rule, parcel.payload if failure is None else b"")
                 )
 
-    def _complete_session(self, done: Done) -> None:
+    def _complete_session(self, done: Receipt) -> None:
         """A session update delivered, or not: no record's outcome (sessions are not records);
         a failed one is listed, and a re-run of the same command sends it again."""
-        job, failure, report = done.job, done.failure, self.report
+        parcel, failure, report = done.parcel, done.failure, self.report
         if failure is None:
-            self.ledger.mark(job.event_id)
+            self.ledger.mark(parcel.event_id)
             report.sessions += 1
             if self.io.output is not None:
-                self.io.output.write(job.payload + b"\n")
+                self.io.output.write(parcel.payload + b"\n")
         else:
-            report.count_session_failed(failure.reason, job.where, job.event_id, failure.detail)
+            report.count_session_failed(
+                failure.reason, parcel.where, parcel.event_id, failure.detail
+            )
             self._stop_if_refused(failure)
 
     def _stop_if_refused(self, failure: Failure) -> None:
@@ -380,7 +384,7 @@ class Pipeline:
         self.io.stop.set()
 
     def finish(self) -> None:
-        """Drain the senders: wait for queued jobs, or abandon them when interrupted."""
+        """Drain the senders: wait for queued parcels, or abandon them when interrupted."""
         self._collect(self.sender.finish(abandon=self.report.interrupted))
         if self.io.stop.is_set():  # a signal, a broken output, or the sender gave up
             self.report.interrupted = True
@@ -441,7 +445,7 @@ class Pipeline:
 
 
 def _failure_line(event: dict[str, Any], failure: Failure) -> bytes:
-    """A `--failures` line: the input event as a jobs-db row (which `replay` unwraps back to
+    """A `--failures` line: the input event as a parcels-db row (which `replay` unwraps back to
     the event itself, so the file replays as it is) with why its delivery failed."""
     why = {"reason": failure.reason}
     if failure.detail:

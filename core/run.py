@@ -23,9 +23,9 @@ from core.config import (
     load_config,
     mask_dsn_value,
 )
-from core.delivery.jobs import Sender
 from core.delivery.options import DeliveryOptions
 from core.delivery.recording import RecordingSender
+from core.delivery.seam import Sender
 from core.errors import ConfigError, UsageError
 from core.input.layouts import Window
 from core.input.paths import STDIN, Expansion, expand_paths

@@ -18,7 +18,7 @@ from sentry_sdk.envelope import Envelope, Item, PayloadRef
 
 from core.delivery.envelope import build_envelope, build_session_envelope
 from core.delivery.http import Answer, EnvelopeClient, Exchange, find_ca_bundle
-from core.delivery.jobs import SESSION, Job
+from core.delivery.seam import SESSION, Parcel
 from core.errors import ConfigError
 from tests.scripted import KEY, ScriptedServer, always
 
@@ -26,7 +26,7 @@ EVENT_ID = "ab" * 16
 PAYLOAD = json.dumps({"event_id": EVENT_ID, "message": "m"}).encode()
 WHEN = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
-JOB = Job(EVENT_ID, PAYLOAD, "s:1", "track", "m1", "", False)
+JOB = Parcel(EVENT_ID, PAYLOAD, "s:1", "track", "m1", "", False)
 
 
 class Poster:
@@ -220,5 +220,5 @@ def test_session_envelopes_are_what_sentry_sdk_writes(session: dict[str, object]
     envelope.add_session(session)
     payload = envelope.items[0].get_bytes()
     assert build_session_envelope(payload, WHEN) == envelope.serialize()
-    job = Job("cd" * 16, payload, "s:1", "session", "m1", "", False, SESSION)
-    assert job.envelope(WHEN) == envelope.serialize()
+    parcel = Parcel("cd" * 16, payload, "s:1", "session", "m1", "", False, SESSION)
+    assert parcel.envelope(WHEN) == envelope.serialize()

@@ -199,13 +199,13 @@ def test_the_recording_sender_keeps_sentry_envelopes() -> None:
     from datetime import UTC, datetime
 
     from core.clock import Clock
-    from core.delivery.jobs import Job
     from core.delivery.recording import RecordingSender
+    from core.delivery.seam import Parcel
 
     when = datetime(2024, 5, 1, 10, 0, tzinfo=UTC).timestamp()
     sender = RecordingSender(keep=True, clock=Clock(epoch=lambda: when))
     payload = json.dumps({"event_id": "ab" * 16, "message": "m"}).encode()
-    sender.submit(Job("ab" * 16, payload, "d:1", "track", "", "", False))
+    sender.submit(Parcel("ab" * 16, payload, "d:1", "track", "", "", False))
     assert [done.accepted for done in sender.completed()] == [True]
     assert sender.count == 1
     header, item_header, body = sender.envelopes[0].rstrip(b"\n").split(b"\n")

@@ -7,22 +7,24 @@ from collections.abc import Callable
 
 from core.clock import Clock
 from core.delivery.http import EnvelopeClient
-from core.delivery.jobs import Done, Job
+from core.delivery.seam import Parcel, Receipt
 from core.delivery.sender import BACKLOG_PER_WORKER, HttpSender
 from tests.scripted import ScriptedServer, always
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
 
 
-def job(n: int) -> Job:
+def parcel(n: int) -> Parcel:
     event_id = f"{n:032x}"
-    return Job(event_id, b'{"event_id":"%s"}' % event_id.encode(), f"d:{n}", "track", "", "", False)
+    return Parcel(
+        event_id, b'{"event_id":"%s"}' % event_id.encode(), f"d:{n}", "track", "", "", False
+    )
 
 
-def run(sender: HttpSender, count: int) -> list[Done]:
-    done: list[Done] = []
+def run(sender: HttpSender, count: int) -> list[Receipt]:
+    done: list[Receipt] = []
     for n in range(count):
-        sender.submit(job(n))
+        sender.submit(parcel(n))
         done.extend(sender.completed())
     done.extend(sender.finish())
     return done
@@ -33,7 +35,7 @@ def test_at_most_workers_requests_in_flight_on_as_many_connections(
 ) -> None:
     server = serve(always(OK), delay=lambda _: 0.01)
     done = run(HttpSender(EnvelopeClient(server.dsn), workers=3), 40)
-    assert sorted(d.job.event_id for d in done if d.accepted) == [f"{n:032x}" for n in range(40)]
+    assert sorted(d.parcel.event_id for d in done if d.accepted) == [f"{n:032x}" for n in range(40)]
     assert server.most_in_flight == 3
     assert server.connections == 3
 
@@ -45,7 +47,7 @@ def test_the_backlog_is_bounded_while_the_server_is_slow(
     sender = HttpSender(EnvelopeClient(server.dsn), workers=1)
     largest = 0
     for n in range(30):
-        sender.submit(job(n))
+        sender.submit(parcel(n))
         largest = max(largest, len(sender._ready))
     assert largest == BACKLOG_PER_WORKER  # filled up, never beyond
     done = sender.finish()
@@ -84,7 +86,7 @@ def test_a_stop_while_draining_abandons_what_was_not_sent(
     stop = threading.Event()
     sender = HttpSender(EnvelopeClient(server.dsn), workers=2, stop=stop)
     for n in range(5):
-        sender.submit(job(n))
+        sender.submit(parcel(n))
 
     def signal_once_limited() -> None:  # the run's on_wait: a SIGINT arrives during the wait
         if len(server.requests) == 2:

@@ -23,7 +23,7 @@ from sentry_sdk.utils import Dsn
 
 from core import __version__
 from core.config import mask_dsn
-from core.delivery.jobs import Job
+from core.delivery.seam import Parcel
 from core.errors import ConfigError
 
 CONNECT_TIMEOUT = 8.0  # seconds: an unreachable host is known (and shown) within 10 s
@@ -169,6 +169,6 @@ class EnvelopeClient:
             curl.setopt(pycurl.PROXY, self.proxy)  # "" means none, whatever the environment
         return Exchange(curl)
 
-    def body(self, job: Job, sent_at: datetime) -> bytes:
-        """The gzip envelope of one job, stamped `sent_at`."""
-        return isal_zlib.compress(job.envelope(sent_at), GZIP_LEVEL, GZIP_WBITS)
+    def body(self, parcel: Parcel, sent_at: datetime) -> bytes:
+        """The gzip envelope of one parcel, stamped `sent_at`."""
+        return isal_zlib.compress(parcel.envelope(sent_at), GZIP_LEVEL, GZIP_WBITS)

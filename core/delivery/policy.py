@@ -16,14 +16,14 @@ from enum import StrEnum
 
 DEFAULT_RETRY_AFTER = 60.0
 MAX_WAIT = 86_400.0  # seconds: the longest wait a header can impose (Sentry's daily quotas)
-MAX_RETRIES_PER_S = 50.0  # repeated attempts, all jobs together: never hammer a struggling host
+MAX_RETRIES_PER_S = 50.0  # repeated attempts, all parcels together: never hammer a struggling host
 MAX_ATTEMPTS = 10  # 5xx/408/network: about 2.5 minutes of backoff in all
 EVENT_CATEGORIES = frozenset({"error"})  # what our event items count as; "" = all categories
 SESSION_CATEGORIES = frozenset({"session"})  # release-health session updates
 
 
 class Action(StrEnum):
-    """What the sender does with a job after one attempt's answer."""
+    """What the sender does with a parcel after one attempt's answer."""
 
     ACCEPTED = "accepted"  # 2xx
     WAIT = "wait"  # 429: retry once the rate limit ends, with no attempt limit

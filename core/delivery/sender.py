@@ -7,7 +7,7 @@ starts a request and returns; libcurl tells which sockets it waits on (its socke
 one selector watches them, and answers are collected whenever the caller submits or asks. The
 caller blocks only when the backlog behind the `--workers` requests in flight is full.
 
-Per job: wait while Sentry rate-limits our category, pace to `--rate`, send with a fresh
+Per parcel: wait while Sentry rate-limits our category, pace to `--rate`, send with a fresh
 `sent_at`, then do what `policy.classify` says of the answer: accepted; wait out a 429 and retry
 (no attempt limit: the limit always ends); back off with jitter after 5xx, 408 and network
 errors, up to MAX_ATTEMPTS; stop everything on 401/403 or on a certificate that cannot be
@@ -39,7 +39,6 @@ from core.delivery.http import (
     EnvelopeClient,
     Exchange,
 )
-from core.delivery.jobs import SESSION, Done, Job
 from core.delivery.options import DeliveryOptions
 from core.delivery.policy import (
     EVENT_CATEGORIES,
@@ -53,11 +52,12 @@ from core.delivery.policy import (
     classify,
     parse_retry_after,
 )
+from core.delivery.seam import SESSION, Parcel, Receipt
 from core.outcome import FailKind, Failure
 
 INTERRUPTED = Failure(FailKind.INTERRUPTED)
 LONG_WAIT = 60.0  # seconds: a rate-limit wait longer than this is announced (SPEC §8)
-BACKLOG_PER_WORKER = 8  # jobs waiting to be sent before submit blocks
+BACKLOG_PER_WORKER = 8  # parcels waiting to be sent before submit blocks
 TICK = 0.2  # seconds between on_wait calls while the caller is blocked
 STOP_GRACE = 5.0  # seconds in-flight requests get to answer once the run is stopped (at most
 # --give-up-after): an answer recorded is a request a re-run does not post again
@@ -77,7 +77,7 @@ _EVENTS = {
 
 @dataclass(slots=True)
 class _Pending:
-    job: Job
+    parcel: Parcel
     failures: int = 0  # 5xx/408/network answers so far
     attempts: int = 0  # attempts made so far (the next one is a retry when > 0)
 
@@ -107,7 +107,7 @@ class HttpSender:
         self.workers = max(1, workers)
         self.limits = RateLimits()
         self.pacer = Pacer(rate)
-        self.retry_pacer = Pacer(MAX_RETRIES_PER_S)  # repeats of all jobs together
+        self.retry_pacer = Pacer(MAX_RETRIES_PER_S)  # repeats of all parcels together
         self.stop = stop or threading.Event()
         self.clock = clock
         self.give_up_after = give_up_after
@@ -120,9 +120,9 @@ class HttpSender:
         self._ready: deque[_Pending] = deque()
         self._delayed: list[_Delayed] = []  # backing off, by due time
         self._delays = 0
-        self._done: list[Done] = []
+        self._done: list[Receipt] = []
         self._backlog_limit = self.workers * BACKLOG_PER_WORKER
-        self._slot: float | None = None  # when the next job may start, once booked (--rate)
+        self._slot: float | None = None  # when the next parcel may start, once booked (--rate)
         self._ticked = clock.monotonic()
         self._announced = 0.0  # the end of the last long wait announced (monotonic)
         self._accepted_any = False
@@ -138,28 +138,28 @@ class HttpSender:
         self._multi.setopt(pycurl.M_TIMERFUNCTION, self._on_timer)
         self._multi.setopt(pycurl.M_PIPELINING, pycurl.PIPE_MULTIPLEX)
 
-    def submit(self, job: Job) -> None:
-        """Start the job when a worker is free, else queue it; while the backlog is full,
+    def submit(self, parcel: Parcel) -> None:
+        """Start the parcel when a worker is free, else queue it; while the backlog is full,
         wait (answers keep coming in), unless the run is being stopped."""
         if self._aborted is not None:
-            self._done.append(Done(job, self._aborted))
+            self._done.append(Receipt(parcel, self._aborted))
             return
-        self._ready.append(_Pending(job))
+        self._ready.append(_Pending(parcel))
         self._pump(0.0)
         while len(self._ready) + len(self._delayed) > self._backlog_limit:
             if self.stop.is_set():
                 return  # the run stops; finish(abandon=True) settles the backlog
             self._wait(TICK)
 
-    def completed(self) -> list[Done]:
+    def completed(self) -> list[Receipt]:
         """Jobs finished since the last call (collects answers that have arrived)."""
         if self.clock.monotonic() - self._pumped > PUMP_GAP:
             self._pump(0.0)
         done, self._done = self._done, []
         return done
 
-    def finish(self, abandon: bool = False) -> list[Done]:
-        """Send what is queued, then close. Abandons unsent jobs when asked to, or as soon as
+    def finish(self, abandon: bool = False) -> list[Receipt]:
+        """Send what is queued, then close. Abandons unsent parcels when asked to, or as soon as
         the run's stop event is set (a SIGINT while draining must not wait out a rate limit).
         Requests already in flight get STOP_GRACE seconds (or --give-up-after, if shorter) for
         their answers; a request still unanswered then is given up as interrupted (a re-run
@@ -191,7 +191,7 @@ class HttpSender:
             self._multi.remove_handle(curl)
             pending, exchange = self._flights.pop(curl)
             exchange.curl.close()
-            self._done.append(Done(pending.job, INTERRUPTED))
+            self._done.append(Receipt(pending.parcel, INTERRUPTED))
 
     def status(self) -> str:
         """Why nothing moves, for the progress display ('' while things move)."""
@@ -215,9 +215,9 @@ class HttpSender:
         if self._aborted is None:
             self._aborted = failure
         for pending in self._ready:
-            self._done.append(Done(pending.job, self._aborted))
+            self._done.append(Receipt(pending.parcel, self._aborted))
         for delayed in self._delayed:
-            self._done.append(Done(delayed.pending.job, self._aborted))
+            self._done.append(Receipt(delayed.pending.parcel, self._aborted))
         self._ready.clear()
         self._delayed.clear()
 
@@ -277,17 +277,17 @@ class HttpSender:
         self._settle(pending, answer)
 
     def _start_ready(self, now: float) -> float:
-        """Start due jobs on free workers; returns when something may next start."""
+        """Start due parcels on free workers; returns when something may next start."""
         while self._delayed and self._delayed[0].due <= now:
             self._ready.append(heapq.heappop(self._delayed).pending)
         wake = self._delayed[0].due if self._delayed else now + TICK
         while self._ready and len(self._flights) < self.workers and self._aborted is None:
-            limited = self.limits.wait_time(now, _categories(self._ready[0].job))
+            limited = self.limits.wait_time(now, _categories(self._ready[0].parcel))
             if limited > 0 and not self._bring_forward(now):
                 wake = min(wake, now + min(limited, TICK))  # re-check: stop, a longer limit
                 break
             if self._slot is None:
-                self._slot = now + self.pacer.reserve(now)  # --rate: this job's slot
+                self._slot = now + self.pacer.reserve(now)  # --rate: this parcel's slot
                 if self._ready[0].attempts:  # a retry: also a slot among all retries
                     self._slot = max(self._slot, now + self.retry_pacer.reserve(now))
             if self._slot > now:
@@ -298,53 +298,53 @@ class HttpSender:
         return wake
 
     def _bring_forward(self, now: float) -> bool:
-        """Put first the first ready job whose category is not rate-limited (sessions and
-        events are limited apart); False when every ready job must wait."""
+        """Put first the first ready parcel whose category is not rate-limited (sessions and
+        events are limited apart); False when every ready parcel must wait."""
         for index, pending in enumerate(self._ready):
-            if self.limits.wait_time(now, _categories(pending.job)) <= 0:
+            if self.limits.wait_time(now, _categories(pending.parcel)) <= 0:
                 del self._ready[index]
                 self._ready.appendleft(pending)
                 return True
         return False
 
     def _launch(self, pending: _Pending) -> None:
-        job = pending.job
+        parcel = pending.parcel
         exchange = self._idle.pop() if self._idle else self.client.exchange()
         try:
-            exchange.prepare(self.client.body(job, self.clock.wall()))
+            exchange.prepare(self.client.body(parcel, self.clock.wall()))
             self._multi.add_handle(exchange.curl)
-        except Exception as exc:  # a bug must not lose the job
+        except Exception as exc:  # a bug must not lose the parcel
             self._idle.append(exchange)
-            self._done.append(Done(job, _internal(exc)))
+            self._done.append(Receipt(parcel, _internal(exc)))
             return
         self._flights[exchange.curl] = (pending, exchange)
 
     def _settle(self, pending: _Pending, answer: Answer) -> None:
-        """What one attempt's answer (status 0: none) means for its job."""
+        """What one attempt's answer (status 0: none) means for its parcel."""
         now = self.clock.monotonic()
         pending.attempts += 1
         status = answer.status
         retry_after = parse_retry_after(answer.retry_after, self.clock.epoch())
-        categories = _categories(pending.job)
+        categories = _categories(pending.parcel)
         self.limits.update(status, retry_after, answer.rate_limits, now, categories)
         self._announce_long_wait(now)
-        job = pending.job
+        parcel = pending.parcel
         if status:
             self._unreachable = None
         action = classify(status)
         if action is Action.ACCEPTED:
             self._accepted_any = True
-            self._done.append(Done(job))
+            self._done.append(Receipt(parcel))
         elif self._aborted is not None:
-            self._done.append(Done(job, self._aborted))
+            self._done.append(Receipt(parcel, self._aborted))
         elif self._is_fatal(answer):
-            self._done.append(Done(job, Failure(FailKind.TLS, detail=answer.text)))
+            self._done.append(Receipt(parcel, Failure(FailKind.TLS, detail=answer.text)))
             self._abort(Failure(FailKind.AFTER_TLS_ERROR))
         elif action is Action.WAIT:
             self.retries += 1
             self._ready.appendleft(pending)  # first in line when the limit ends
         elif action is Action.STOP:
-            self._done.append(Done(job, Failure(FailKind.AUTH, status, answer.text)))
+            self._done.append(Receipt(parcel, Failure(FailKind.AUTH, status, answer.text)))
             self._abort(Failure(FailKind.AFTER_AUTH_ERROR))
         elif action is Action.BACKOFF:
             if status == 0:
@@ -357,15 +357,15 @@ class HttpSender:
                     if status == 0
                     else Failure(FailKind.HTTP, status, answer.text)
                 )
-                self._done.append(Done(job, failure))
+                self._done.append(Receipt(parcel, failure))
             elif self.gave_up:
-                self._done.append(Done(job, INTERRUPTED))  # the sender gave up just now
+                self._done.append(Receipt(parcel, INTERRUPTED))  # the sender gave up just now
             else:
                 due = now + backoff_delay(pending.failures - 1, self._jitter())
                 self._delays += 1
                 heapq.heappush(self._delayed, _Delayed(due, self._delays, pending))
         else:
-            self._done.append(Done(job, Failure(FailKind.HTTP, status, answer.text)))
+            self._done.append(Receipt(parcel, Failure(FailKind.HTTP, status, answer.text)))
 
     def _is_fatal(self, answer: Answer) -> bool:
         """A certificate that cannot be trusted never will be; a TLS handshake that fails
@@ -405,9 +405,9 @@ class HttpSender:
             )
 
 
-def _categories(job: Job) -> frozenset[str]:
-    """The rate-limit categories a job counts against."""
-    return SESSION_CATEGORIES if job.category == SESSION else EVENT_CATEGORIES
+def _categories(parcel: Parcel) -> frozenset[str]:
+    """The rate-limit categories a parcel counts against."""
+    return SESSION_CATEGORIES if parcel.category == SESSION else EVENT_CATEGORIES
 
 
 def _internal(exc: Exception) -> Failure:

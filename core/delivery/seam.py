@@ -1,4 +1,4 @@
-"""The delivery seam: jobs go in through `submit`, finished ones come back through `completed`
+"""The delivery seam: parcels go in through `submit`, finished ones come back through `completed`
 and `finish`. One seam for both sides, as sentry-sdk's one `capture_envelope`: the HTTP sender
 (core/delivery/sender.py) and the dry-run's recording sender (core/delivery/recording.py)."""
 
@@ -13,7 +13,7 @@ ERROR: Final = "error"  # an event item: Sentry's rate-limit category for it
 SESSION: Final = "session"  # a release-health session update
 
 
-class Job:
+class Parcel:
     """One Sentry event (or session update) ready to send, and where it came from. (Plain
     classes here, for a native constructor when compiled: see core.input.records.Record.)"""
 
@@ -49,19 +49,19 @@ class Job:
         self.category = category
 
     def envelope(self, sent_at: datetime) -> bytes:
-        """The envelope that carries this job, stamped `sent_at`."""
+        """The envelope that carries this parcel, stamped `sent_at`."""
         if self.category == SESSION:
             return build_session_envelope(self.payload, sent_at)
         return build_envelope(self.event_id, self.payload, sent_at)
 
 
-class Done:
-    """A finished job: accepted (no failure), or failed with the reason why."""
+class Receipt:
+    """A finished parcel: accepted (no failure), or failed with the reason why."""
 
-    __slots__ = ("failure", "job")
+    __slots__ = ("failure", "parcel")
 
-    def __init__(self, job: Job, failure: Failure | None = None) -> None:
-        self.job = job
+    def __init__(self, parcel: Parcel, failure: Failure | None = None) -> None:
+        self.parcel = parcel
         self.failure = failure
 
     @property
@@ -71,7 +71,7 @@ class Done:
 
 
 class Sender(Protocol):
-    """Accepts jobs; reports finished ones through `completed` and `finish`.
+    """Accepts parcels; reports finished ones through `completed` and `finish`.
 
     `on_wait`, when set, is called about every 0.2 s while the sender blocks the caller
     (a full backlog, or the final drain), so progress and commits go on during waits.
@@ -83,14 +83,14 @@ class Sender(Protocol):
     retries: int  # attempts repeated so far
     gave_up: str  # why the sender stopped the run itself ("" when it did not)
 
-    def submit(self, job: Job) -> None:
-        """Queue one job (may block while the backlog is full)."""
+    def submit(self, parcel: Parcel) -> None:
+        """Queue one parcel (may block while the backlog is full)."""
 
-    def completed(self) -> list[Done]:
+    def completed(self) -> list[Receipt]:
         """Jobs finished since the last call (never blocks)."""
 
-    def finish(self, abandon: bool = False) -> list[Done]:
-        """Wait for every queued job (or abandon unsent ones) and return the rest."""
+    def finish(self, abandon: bool = False) -> list[Receipt]:
+        """Wait for every queued parcel (or abandon unsent ones) and return the rest."""
 
     def status(self) -> str:
         """A short state for the progress display ('' when nothing to say)."""
