@@ -17,7 +17,7 @@
  *     differ on lone ones), and a visitor key that is escaped or a number other than a plain
  *     integer of at most 15 digits (whose String() is its digits as written).
  *
- * scan(line) returns -1 (declined) or the key's shard hash (core/shard.py's shard_hash): the
+ * visitor_hash(line) returns -1 (declined) or the key's shard hash (core/shard.py's shard_hash): the
  * CRC-32 of b"a\0" or b"u\0" continued over the key's UTF-8, which is its bytes as they stand
  * in the line, since they have no escape (an empty key is the shared bucket). The CRC is
  * zlib's (the reflected polynomial 0xEDB88320), by a table made at import: calling zlib.crc32
@@ -436,7 +436,7 @@ static long long line_hash(cursor start, Py_ssize_t size)
     return crc;
 }
 
-static PyObject *scan(PyObject *module, PyObject *line)
+static PyObject *visitor_hash(PyObject *module, PyObject *line)
 {
     (void)module;
     if (!PyBytes_CheckExact(line))
@@ -445,18 +445,18 @@ static PyObject *scan(PyObject *module, PyObject *line)
         line_hash((cursor)PyBytes_AS_STRING(line), PyBytes_GET_SIZE(line)));
 }
 
-/* split_owned(chunk, index, count): chunk.split(b"\n") as core/input/dump.py's _split gives it,
+/* split_shard_lines(chunk, index, count): chunk.split(b"\n") as core/input/dump.py's _split gives it,
  * but each line between the first and the last that the scan gives to another shard (its hash
  * not `index` modulo `count`) is the empty bytes, never copied, and with a bytes of verdicts
  * alongside: 1 where the scan answered and the line is this shard's (no peek is needed), 0
  * where it is to be peeked as before (the first and the last pieces, which may be parts of
  * lines, and the lines the scan declined). A skipped line is read once here, in C: in Python,
  * its copy, the loop and the call cost about 4,000 instructions more. */
-static PyObject *split_owned(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+static PyObject *split_shard_lines(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
     if (nargs != 3 || !PyBytes_CheckExact(args[0])) {
-        PyErr_SetString(PyExc_TypeError, "split_owned(chunk: bytes, index: int, count: int)");
+        PyErr_SetString(PyExc_TypeError, "split_shard_lines(chunk: bytes, index: int, count: int)");
         return NULL;
     }
     unsigned long long index = PyLong_AsUnsignedLongLong(args[1]);
@@ -464,7 +464,7 @@ static PyObject *split_owned(PyObject *module, PyObject *const *args, Py_ssize_t
     if (PyErr_Occurred())
         return NULL;
     if (count == 0 || index >= count) {
-        PyErr_SetString(PyExc_ValueError, "split_owned: no such shard");
+        PyErr_SetString(PyExc_ValueError, "split_shard_lines: no such shard");
         return NULL;
     }
     cursor data = (cursor)PyBytes_AS_STRING(args[0]);
@@ -516,11 +516,11 @@ done:
 }
 
 static PyMethodDef methods[] = {
-    {"scan", scan, METH_O,
-     "scan(line) -> -1 (declined), or the shard hash of the line's visitor key (see "
+    {"visitor_hash", visitor_hash, METH_O,
+     "visitor_hash(line) -> -1 (declined), or the shard hash of the line's visitor key (see "
      "core/peek.c)."},
-    {"split_owned", (PyCFunction)(void (*)(void))split_owned, METH_FASTCALL,
-     "split_owned(chunk, index, count) -> (lines, verdicts): the chunk's lines, another "
+    {"split_shard_lines", (PyCFunction)(void (*)(void))split_shard_lines, METH_FASTCALL,
+     "split_shard_lines(chunk, index, count) -> (lines, verdicts): the chunk's lines, another "
      "shard's as b'' (see core/peek.c)."},
     {NULL, NULL, 0, NULL},
 };

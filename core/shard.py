@@ -122,21 +122,21 @@ def _built() -> ModuleType | None:
     return _peek
 
 
-SplitOwned = Callable[[bytes, int, int], tuple[list[bytes], bytes]]
+SplitLines = Callable[[bytes, int, int], tuple[list[bytes], bytes]]
 _C: Final = _built()
 # The shard hash of a line's visitor key, found by C in one pass over the line (-1: declined,
 # then msgspec reads it; see core/peek.c): about 5,000 instructions for a 1 KB line under
 # callgrind, against 13,300 for peek_hash_decoded.
-_SCAN: Final[Callable[[bytes], int]] = _declines if _C is None else _C.scan
+_VISITOR_HASH: Final[Callable[[bytes], int]] = _declines if _C is None else _C.visitor_hash
 # A chunk's lines, another shard's lines already skipped in C, and whether each line of this
 # shard was scanned already (core/peek.c); None when it is not built.
-SPLIT_OWNED: Final[SplitOwned | None] = None if _C is None else _C.split_owned
+SPLIT_SHARD_LINES: Final[SplitLines | None] = None if _C is None else _C.split_shard_lines
 
 
 def peek_hash(line: bytes) -> int | None:
     """shard_hash of the visitor of a line that is one bare event of a known type, read without
     building the event; None when the line is anything else (then it is parsed whole)."""
-    found = _SCAN(line)
+    found = _VISITOR_HASH(line)
     return found if found >= 0 else peek_hash_decoded(line)
 
 

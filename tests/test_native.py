@@ -22,7 +22,7 @@ def test_the_suite_runs_the_compiled_hot_path() -> None:
     from core.rules import engine
 
     assert engine.__file__.endswith(SUFFIX), "the compiled module sits beside its source"
-    assert shard._SCAN is not shard._declines, "core/peek.c is built and used with the rest"
+    assert shard._VISITOR_HASH is not shard._declines, "core/peek.c is built and used with the rest"
 
 
 def test_the_sources_run_when_asked() -> None:

@@ -372,7 +372,7 @@ def _built_scanner() -> Any:
 
 
 def _scan(line: bytes) -> int:
-    found: int = _built_scanner().scan(line)
+    found: int = _built_scanner().visitor_hash(line)
     return found
 
 
@@ -439,8 +439,8 @@ def test_the_c_scan_knows_each_event_type_and_each_wrapper(kind: str) -> None:
         assert _scan(wrapped) == -1, wrapper
 
 
-def _split_owned(chunk: bytes, index: int, count: int) -> tuple[list[bytes], bytes]:
-    found: tuple[list[bytes], bytes] = _built_scanner().split_owned(chunk, index, count)
+def _split_shard_lines(chunk: bytes, index: int, count: int) -> tuple[list[bytes], bytes]:
+    found: tuple[list[bytes], bytes] = _built_scanner().split_shard_lines(chunk, index, count)
     return found
 
 
@@ -455,12 +455,12 @@ _CHUNK_LINES = st.lists(
 
 @given(_CHUNK_LINES, st.integers(1, 4), st.integers(0, 3))
 @settings(max_examples=examples(3000))
-def test_split_owned_is_the_split_with_other_shards_lines_emptied(
+def test_split_shard_lines_is_the_split_with_other_shards_lines_emptied(
     lines: list[bytes], count: int, k: int
 ) -> None:
     chunk = b"\n".join(lines)
     index = k % count
-    picked, verdicts = _split_owned(chunk, index, count)
+    picked, verdicts = _split_shard_lines(chunk, index, count)
     split = chunk.split(b"\n")
     assert len(picked) == len(split) == len(verdicts)
     assert (picked[0], picked[-1], verdicts[0], verdicts[-1]) == (split[0], split[-1], 0, 0)

@@ -19,7 +19,7 @@ from isal import isal_zlib
 from core.input.lines import MAX_LINE, RAW_LIMIT, TooLongLine
 from core.input.records import Record, is_bare_event, parse_line, reject, to_record
 from core.outcome import RejectReason
-from core.shard import SPLIT_OWNED, Shard, counts_visitorless, peek_hash
+from core.shard import SPLIT_SHARD_LINES, Shard, counts_visitorless, peek_hash
 
 CHUNK_SIZE = 1 << 20
 MAX_DOCUMENT = 64 * 1024 * 1024  # bytes: a one-document dump read whole, at most (SPEC §3)
@@ -155,14 +155,14 @@ class DumpReader:
 
     def _line_batches(self) -> Iterator[tuple[list[bytes], bytes | None]]:
         """The stream's lines, a chunk's worth at a time; the last one may lack its newline.
-        Each batch comes with the verdicts of core/peek.c's split_owned when it split it: 1
+        Each batch comes with the verdicts of core/peek.c's split_shard_lines when it split it: 1
         where a line is known to be this shard's; another shard's lines are then b""."""
         parts = self._parts
         size = 0
         skipped: TooLongLine | None = None  # the line being skipped to its end
         stop = self._stop
         shard = self._shard
-        split_owned = SPLIT_OWNED if shard is not None else None
+        split_lines = SPLIT_SHARD_LINES if shard is not None else None
         scanned: bytes | None = None
         while chunk := self._stream.read1(CHUNK_SIZE):
             if stop is not None and stop():
@@ -176,8 +176,8 @@ class DumpReader:
                 yield [skipped], None
                 skipped = None
                 chunk = chunk[end + 1 :]
-            if split_owned is not None and shard is not None and self._picking:
-                lines, scanned = split_owned(chunk, shard.index, shard.count)
+            if split_lines is not None and shard is not None and self._picking:
+                lines, scanned = split_lines(chunk, shard.index, shard.count)
             else:
                 lines, scanned = _split(chunk), None
             tail = lines.pop()  # never picked: the first and last pieces are peeked later
