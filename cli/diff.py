@@ -102,11 +102,14 @@ def diff(
     )
     show_progress = stderr.is_terminal and not explain if progress is None else progress
     io = ReplayIO(stdin=sys.stdin.buffer, notice=warn_to(stderr))
-    with opened_sinks({}, explain, sys.stdout.buffer, sys.stderr.buffer) as sinks:
+    with (
+        stop_on_signals(io.stop),
+        opened_sinks({}, explain, sys.stdout.buffer, sys.stderr.buffer) as sinks,
+    ):
         io.explain = sinks[3]
         work = diff_work(options, jobs, io, exit_on_change=exit_code) if jobs > 1 else None
         runner = Jobs(work, io, options.replay.shard) if work is not None else None
-        with progress_display(stderr, show_progress) as io.progress, stop_on_signals(io.stop):
+        with progress_display(stderr, show_progress) as io.progress:
             if runner is not None:
                 result = runner.collect(io)
             else:

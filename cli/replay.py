@@ -211,11 +211,14 @@ def replay(
     show_progress = stderr.is_terminal and not explain if progress is None else progress
     io = ReplayIO(stdin=sys.stdin.buffer, notice=warn_to(stderr))
     wanted = {"--output": output, "--rejects": rejects, "--failures": failures}
-    with opened_sinks(wanted, explain, sys.stdout.buffer, sys.stderr.buffer) as sinks:
+    with (
+        stop_on_signals(io.stop),
+        opened_sinks(wanted, explain, sys.stdout.buffer, sys.stderr.buffer) as sinks,
+    ):
         io.output, io.rejects, io.failures, io.explain = sinks
-        runner = (  # forked before any thread
+        runner = (  # forked before the progress display's thread
             Jobs(replay_work(options, jobs, io), io, options.shard) if jobs > 1 else None
         )
-        with progress_display(stderr, show_progress) as io.progress, stop_on_signals(io.stop):
+        with progress_display(stderr, show_progress) as io.progress:
             result = runner.collect(io) if runner else run_replay(options, io)
     raise typer.Exit(int(show_report(result, report, io, stderr)))

@@ -238,7 +238,7 @@ def run_diff(
     started = clock.monotonic()
     replay = options.replay
     if expansion is None:
-        expansion = expand_paths(list(replay.paths), replay.window)
+        expansion = expand_paths(list(replay.paths), replay.window, io.stop.is_set)
     old_config, new_config = options.sides()
     report = DiffReport(exit_on_change=exit_on_change)
     report.shard = "" if replay.shard.whole else str(replay.shard)
@@ -254,7 +254,8 @@ def run_diff(
             side.report.notes.append(window_note(expansion.pruned, replay.window))
     try:
         halted = old.pipeline.halted
-        for record in read_records(expansion.files, io.stdin, replay.shard, halted, report):
+        idle = old.pipeline.tick
+        for record in read_records(expansion.files, io.stdin, replay.shard, halted, report, idle):
             old.pipeline.handle(record)
             new.pipeline.handle(record)
             _compare(report, record, old.take(), new.take(), io.explain)

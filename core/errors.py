@@ -25,5 +25,11 @@ class UsageError(RudderSentryError):
     """Bad command-line usage: a missing path, conflicting options."""
 
 
+class StoppedError(RudderSentryError):
+    """The run was stopped (SIGINT/SIGTERM) before anything was read: nothing to resume."""
+
+    exit_code = ExitCode.INTERRUPTED
+
+
 class ConfigError(RudderSentryError):
     """The destination config cannot be loaded or used."""

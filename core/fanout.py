@@ -129,7 +129,7 @@ def diff_work(
     if STDIN in options.replay.paths:
         raise UsageError("--jobs reads the input once per job: give files, not -")
     options.sides()  # a config that cannot be loaded fails here, once
-    expansion = expand_paths(list(options.replay.paths), options.replay.window)
+    expansion = expand_paths(list(options.replay.paths), options.replay.window, io.stop.is_set)
     runs = [
         _diff_run(
             replace(

@@ -6,6 +6,8 @@ An output that cannot be written stops the loop like an interruption (core/sinks
 """
 
 import contextlib
+import functools
+import io
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -18,6 +20,7 @@ import orjson
 
 from core.delivery.seam import SESSION, Parcel, Receipt, Sender
 from core.event.timestamps import event_time
+from core.input.background import BackgroundStream, ReadStopped, call_waiting
 from core.input.cloud import is_cloud, open_object
 from core.input.dump import DumpReader, open_dump
 from core.input.layouts import Window
@@ -97,36 +100,64 @@ def read_records(
     shard: Shard | None,
     halted: Callable[[], bool],
     counts: ReadCounts,
+    idle: Callable[[], None] = lambda: None,
 ) -> Iterator[Record]:
     """The records of every path in order (files, object-storage URLs, `-`), until `halted`
-    says stop (asked between files, and by the reader once a chunk). A path that cannot be
-    opened or read is one `truncated_input` record (shard 0's)."""
+    says stop (asked between files, by the reader once a chunk, and while a read waits). Each
+    source is read by a thread of its own (core/input/background.py), `idle` called while its
+    reads wait; a run that stops then ends the iteration (ReadStopped is not an input error).
+    A path that cannot be opened or read is one `truncated_input` record (shard 0's)."""
     for path in paths:
         if halted():
             return
         counts.files += 1
         source = "<stdin>" if path == STDIN else path
         try:
-            with _opened(path, stdin) as stream:
+            raw = call_waiting(functools.partial(_opened, path, stdin), idle, halted)
+            with contextlib.closing(raw):
+                stream = BackgroundStream(raw, idle, halted)
                 reader = DumpReader(open_dump(stream), source, halted, shard)
                 try:
                     yield from reader
                 finally:
                     counts.lines += reader.lines
+                    stream.close()
+        except ReadStopped:
+            return
         except OSError as exc:
             if counts_visitorless(shard):
                 yield Record(source, 0, reason=RejectReason.TRUNCATED_INPUT, detail=str(exc))
 
 
-def _opened(path: str, stdin: BinaryIO | None) -> contextlib.AbstractContextManager[BinaryIO]:
-    """The stream of a path: standard input (left open), an object, or a file."""
+class _Unclosed(io.RawIOBase):
+    """Standard input as a raw stream that closing leaves open (it is not the run's to close,
+    and a buffered reader's lock would hold a close while its thread waits in a read)."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        super().__init__()
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        read1 = getattr(self._stream, "read1", None)  # a pipe: what has come, not a full buffer
+        return read1(size) if read1 is not None else self._stream.read(size)
+
+
+def _opened(path: str, stdin: BinaryIO | None) -> Any:
+    """The raw stream of a path: standard input (never closed), an object, or a file (each
+    unbuffered: a thread of its own reads it in 1 MiB chunks)."""
     if path == STDIN:
         if stdin is None:
             raise OSError("no standard input")
-        return contextlib.nullcontext(stdin)
+        try:
+            return io.FileIO(stdin.fileno(), "rb", closefd=False)
+        except (OSError, ValueError, AttributeError):  # not a descriptor: a test's stream
+            return _Unclosed(stdin)
     if is_cloud(path):
         return open_object(path)
-    return open(path, "rb")
+    return open(path, "rb", buffering=0)
 
 
 class Settled:
@@ -170,7 +201,7 @@ class Pipeline:
         self.inflight: dict[str, dict[str, Any]] = {}  # event id → the input event
         self.sent = 0
         self.stopping = False
-        sender.on_wait = self._tick
+        sender.on_wait = self.tick
         sender.on_notice = io.notice
         # bound once: the per-record path is the hot path of the whole tool
         self.outcomes = report.outcomes
@@ -185,9 +216,10 @@ class Pipeline:
         ledger.on_error = self._state_failed
 
     def read_all(self, paths: list[str]) -> None:
-        """Read every path in order until done, stopped, or interrupted."""
-        halted = self.halted
-        for record in read_records(paths, self.io.stdin, self.shard, halted, self.report):
+        """Read every path in order until done, stopped, or interrupted; while a read waits,
+        answers are collected, ids committed and progress shown (as during a sender's waits)."""
+        halted, idle = self.halted, self.tick
+        for record in read_records(paths, self.io.stdin, self.shard, halted, self.report, idle):
             self.handle(record)
             if self.stopping:
                 break
@@ -303,7 +335,7 @@ class Pipeline:
             )
             self.sender.submit(parcel)
 
-    def _tick(self) -> None:
+    def tick(self) -> None:
         """While the sender waits: collect answers, commit accepted ids, show progress."""
         self._collect()
         self.ledger.tick()

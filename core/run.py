@@ -185,7 +185,7 @@ def _prepare(
     the input files (listed now unless given), the config, whether it is a dry-run, and each of
     the `jobs` state files."""
     if expansion is None:
-        expansion = expand_paths(list(options.paths), options.window)
+        expansion = expand_paths(list(options.paths), options.window, io.stop.is_set)
     config = load_effective_config(options)
     dry_run = options.dry_run or config.debug_mode
     base = state_path_of(options, dry_run)

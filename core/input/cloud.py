@@ -4,16 +4,21 @@ obstore (Rust's object_store) reads each provider's usual credentials from the e
 AWS_* (with AWS_ENDPOINT_URL for S3-compatible stores such as MinIO or SeaweedFS, and
 AWS_ALLOW_HTTP for a plain-HTTP one), GOOGLE_APPLICATION_CREDENTIALS, AZURE_STORAGE_*. With
 AWS_PROFILE set, S3 credentials come from that profile through boto3 (shared credentials and
-config files, SSO, assumed roles), as the AWS CLI reads them. It retries
-listings and reads on transient errors (object_store's default: up to 10 times, 3 minutes). An
-object is streamed in 1 MiB ranges, so memory does not grow with its size. obstore is the
-optional extra `rudder-sentry[cloud]`; without it an object-storage path is a usage error.
+config files, SSO, assumed roles), as the AWS CLI reads them. Every request has a connect
+timeout and a timeout per read, and is retried on transient errors for at most a minute, so a
+store that stalls is a one-line error naming the object (a listing: before anything is read; a
+read: that object's `truncated_input`), never a hang; the run's reads wait in a thread of their
+own meanwhile (core/input/background.py). An object is streamed in 1 MiB ranges, so memory does
+not grow with its size. obstore is the optional extra `rudder-sentry[cloud]`; without it an
+object-storage path is a usage error.
 """
 
 import io
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from core.config import mask_dsn
@@ -21,6 +26,18 @@ from core.errors import UsageError
 
 SCHEMES = ("s3://", "gs://", "az://")
 READ_SIZE = 1 << 20  # bytes per ranged read of an object
+CLIENT_OPTIONS: Any = {
+    "connect_timeout": timedelta(seconds=10),
+    "read_timeout": timedelta(seconds=30),
+}
+RETRY_CONFIG: Any = {"max_retries": 3, "retry_timeout": timedelta(seconds=60)}
+# The providers' bucket (container) names: lowercase letters, digits, dots and hyphens (S3 and
+# GCS; Azure containers take no dot), 3 to 63 of them, a letter or digit at each end.
+_BUCKET = {
+    "s3": re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"),
+    "gs": re.compile(r"[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]"),
+    "az": re.compile(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]"),
+}
 INSTALL = "object-storage paths need the cloud extra: pip install 'rudder-sentry[cloud]'"
 
 
@@ -39,11 +56,21 @@ class CloudPath:
 
     @classmethod
     def parse(cls, url: str) -> "CloudPath":
-        """The parts of an object-storage URL; raises UsageError without a bucket."""
+        """The parts of an object-storage URL; raises UsageError (one line, the URL masked)
+        for one that names no bucket by the provider's rules, or carries a query, a fragment,
+        a port or credentials (which would otherwise be read as part of a name)."""
         scheme, _, rest = url.partition("://")
         bucket, _, key = rest.partition("/")
-        if not bucket:
-            raise UsageError(f"{url}: no bucket in the path")
+        shown = mask_dsn(url)
+        if any(mark in url for mark in "?#") or "@" in bucket:
+            raise UsageError(f"{shown}: no query, fragment or credentials in a bucket URL")
+        if not _BUCKET[scheme].fullmatch(bucket) or ".." in bucket:
+            raise UsageError(
+                f"{shown}: {bucket!r} is not a bucket name (3 to 63 lowercase letters, digits, "
+                "dots or hyphens, no port)"
+            )
+        if any(part in (".", "..") for part in key.split("/")):
+            raise UsageError(f"{shown}: . and .. are not object names")
         return cls(scheme, bucket, key)
 
     def url(self, key: str) -> str:
@@ -64,9 +91,24 @@ def _store(where: CloudPath) -> Any:
         options: dict[str, Any] = {}
         if where.scheme == "s3" and uses_aws_profile(os.environ):
             options["credential_provider"] = _profile_credentials()
-        found = from_url(f"{where.scheme}://{where.bucket}", **options)
+        found = from_url(
+            f"{where.scheme}://{where.bucket}",
+            client_options=client_options(where.scheme, os.environ),
+            retry_config=RETRY_CONFIG,
+            **options,
+        )
         _STORES[(where.scheme, where.bucket)] = found
     return found
+
+
+def client_options(scheme: str, environment: Mapping[str, str]) -> Any:
+    """The HTTP client's timeouts; and plain HTTP where the environment allows it (client
+    options given in code replace the environment's, AWS_ALLOW_HTTP among them)."""
+    options: dict[str, Any] = dict(CLIENT_OPTIONS)
+    flag = {"s3": "AWS_ALLOW_HTTP", "az": "AZURE_ALLOW_HTTP", "gs": "GOOGLE_ALLOW_HTTP"}[scheme]
+    if environment.get(flag, "").strip().lower() in ("1", "true", "yes"):
+        options["allow_http"] = True
+    return options
 
 
 def uses_aws_profile(environment: Mapping[str, str]) -> bool:
@@ -107,8 +149,9 @@ def list_objects(url: str) -> list[str]:
         raise UsageError(f"{url}: cannot list: {_one_line(exc)}") from exc
 
 
-def open_object(url: str) -> io.BufferedReader:
-    """A stream over one object, read in ranges as it is consumed."""
+def open_object(url: str) -> io.RawIOBase:
+    """A stream over one object, read in ranges as it is consumed (unbuffered: its reads run
+    in a thread of their own, and a buffer's lock would hold its closing)."""
     where = CloudPath.parse(url)
     import obstore
 
@@ -116,7 +159,7 @@ def open_object(url: str) -> io.BufferedReader:
         reader = obstore.open_reader(_store(where), where.key, buffer_size=READ_SIZE)
     except Exception as exc:
         raise OSError(f"cannot open: {_one_line(exc)}") from exc
-    return io.BufferedReader(_ObjectStream(reader), READ_SIZE)
+    return _ObjectStream(reader)
 
 
 class _ObjectStream(io.RawIOBase):
@@ -128,6 +171,14 @@ class _ObjectStream(io.RawIOBase):
 
     def readable(self) -> bool:
         return True
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to `size` bytes (no copy through a buffer: obstore hands its own)."""
+        try:
+            data = self._reader.read(size if size >= 0 else None)
+        except Exception as exc:
+            raise OSError(f"read failed: {_one_line(exc)}") from exc
+        return bytes(data)
 
     def readinto(self, buffer: Any) -> int:
         view = memoryview(buffer).cast("B")

@@ -1,11 +1,15 @@
 """Which files a replay reads: paths in the order given, directories walked (SPEC §2.1)."""
 
+import functools
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.errors import UsageError
+from core.config import mask_dsn
+from core.errors import StoppedError, UsageError
+from core.input.background import ReadStopped, call_waiting
 from core.input.cloud import is_cloud, list_objects
 from core.input.layouts import Window, in_time_order, span_of
 
@@ -22,7 +26,9 @@ class Expansion:
     warnings: list[str] = field(default_factory=list)
 
 
-def expand_paths(paths: list[str], window: Window | None = None) -> Expansion:
+def expand_paths(
+    paths: list[str], window: Window | None = None, halted: Callable[[], bool] = lambda: False
+) -> Expansion:
     """Files in the order given, directories expanded in place: recursively, in the time order
     of RudderStack's archive layouts, else in sorted path order (core/input/layouts.py). A file
     whose name puts it wholly outside `window` is left unopened. A FIFO or a device named on
@@ -31,6 +37,8 @@ def expand_paths(paths: list[str], window: Window | None = None) -> Expansion:
     block the walk forever).
 
     Raises UsageError for a path that does not exist or cannot be read, before anything is read.
+    A listing runs in a thread of its own, so a stop (`halted`) while it waits is answered at
+    once: StoppedError.
     """
     found = Expansion()
     for path in paths:
@@ -38,7 +46,10 @@ def expand_paths(paths: list[str], window: Window | None = None) -> Expansion:
             found.files.append(path)
             continue
         if is_cloud(path):
-            urls = list_objects(path)
+            try:
+                urls = call_waiting(functools.partial(list_objects, path), _nothing, halted)
+            except ReadStopped:
+                raise StoppedError(f"stopped while listing {mask_dsn(path)}") from None
             if urls != [path]:  # an object named on its own is read, whatever its name
                 urls = in_time_order([url for url in urls if is_dump_name(url)])
             _prune(urls, window, found)
@@ -54,6 +65,10 @@ def expand_paths(paths: list[str], window: Window | None = None) -> Expansion:
             candidates = [path]
         _prune(candidates, window, found)
     return found
+
+
+def _nothing() -> None:
+    """Nothing to do while a listing waits: the run has not started."""
 
 
 def _prune(candidates: list[str], window: Window | None, found: Expansion) -> None:
