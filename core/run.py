@@ -27,6 +27,7 @@ from core.delivery.options import DeliveryOptions
 from core.delivery.recording import RecordingSender
 from core.delivery.seam import Sender
 from core.errors import ConfigError, UsageError
+from core.input.cloud import is_cloud
 from core.input.layouts import Window
 from core.input.paths import STDIN, Expansion, expand_paths
 from core.pipeline import Pipeline, ReplayIO
@@ -34,7 +35,7 @@ from core.report import Report
 from core.rules.budget import DEFAULT_BUDGET, WorkBudget
 from core.rules.engine import Engine, EngineOptions
 from core.shard import Shard
-from core.sinks import clobber_problem
+from core.sinks import clobber_problem, state_problem
 from core.state import DEFAULT_STATE_PATH, Ledger
 
 
@@ -194,7 +195,7 @@ def _prepare(
     else:
         shards = [options.shard.job(number, jobs) for number in range(jobs)]
         states = [shard_state_path(base, s) if base is not None else None for s in shards]
-    _check_outputs(expansion.files, io, states)
+    _check_outputs(expansion.files, options, io, states)
     # a state file the user named for one shard is that shard's alone; otherwise the family
     # beside it must be split the same way
     if base is not None and (jobs > 1 or options.state_path is None or options.shard.whole):
@@ -262,10 +263,28 @@ def _ledger(options: ReplayOptions, dry_run: bool, clock: Clock) -> Ledger:
     return Ledger(path, writable=path is not None and not dry_run, clock=clock)
 
 
-def _check_outputs(paths: list[str], io: ReplayIO, states: list[Path | None]) -> None:
-    """No output may be an input or another output (SPEC §8): refused before reading."""
+def _check_outputs(
+    paths: list[str], options: ReplayOptions, io: ReplayIO, states: list[Path | None]
+) -> None:
+    """No output may be a file the run reads (an input, standard input, the config, the CA
+    bundle) or another output, and a state file must be a regular file: refused before
+    anything is read or written."""
+    reads: list[tuple[str, Path | int]] = [
+        (f"the input {path}", Path(path)) for path in paths if path != STDIN and not is_cloud(path)
+    ]
+    if STDIN in paths and io.stdin is not None:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            reads.append(("standard input (-)", io.stdin.fileno()))
+    if options.config_path is not None:
+        reads.append((f"the config {options.config_path}", Path(options.config_path)))
+    if options.delivery.ca_bundle:
+        reads.append(
+            (f"the CA bundle {options.delivery.ca_bundle}", Path(options.delivery.ca_bundle))
+        )
     outputs = [(sink.name, sink.path) for sink in io.sinks() if sink.path is not None]
     outputs.extend((f"the state file {state}", state) for state in states if state is not None)
-    problem = clobber_problem(paths, outputs)
+    problem = clobber_problem(reads, outputs)
+    for state in states:
+        problem = problem or (state_problem(state) if state is not None else None)
     if problem is not None:
         raise UsageError(problem)

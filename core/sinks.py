@@ -116,21 +116,24 @@ class Sink:
 
 
 def open_sink(path: str, option: str, stdout: BinaryIO) -> Sink:
-    """A sink for `--option PATH`: stdout for `-`; a device or FIFO as it is; a regular file
-    through a temporary file beside it. Raises UsageError when it cannot be created."""
+    """A sink for `--option PATH`: stdout for `-`; anything but a regular file (a device, a
+    FIFO, /dev/stdout, /proc/self/fd/N) written in place, nothing created beside it; a regular
+    file (or a new one) through a temporary file beside it, renamed onto it at the end. A
+    symlink is followed: its target is written, the link stays. Raises UsageError when it
+    cannot be created."""
     if path == STDOUT:
         return Sink(f"{option} (stdout)", stdout, stdout=True)
-    target = Path(path)
     name = f"{option} {path}"
     try:
-        mode = target.stat().st_mode
+        mode = Path(path).stat().st_mode  # the kernel follows links, /proc's magic ones too
     except FileNotFoundError:
         mode = None
     except OSError as exc:
         raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from exc
     try:
         if mode is not None and not stat.S_ISREG(mode):  # /dev/null, a FIFO, a terminal
-            return Sink(name, open(path, "wb"), owned=True)
+            return Sink(name, open(path, "wb"), owned=True, path=Path(path))
+        target = Path(os.path.realpath(path))  # a link's target, where its temp file goes too
         handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as exc:
         raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from exc
@@ -138,17 +141,20 @@ def open_sink(path: str, option: str, stdout: BinaryIO) -> Sink:
     return Sink(name, os.fdopen(handle, "wb"), owned=True, temp=Path(temp), target=target)
 
 
-def clobber_problem(inputs: list[str], outputs: list[tuple[str, Path]]) -> str | None:
-    """Why an output (name, path) would overwrite an input or another output, or None.
+def clobber_problem(
+    inputs: list[tuple[str, Path | int]], outputs: list[tuple[str, Path]]
+) -> str | None:
+    """Why an output (name, path) would overwrite a file the run reads (name, path or open
+    descriptor: an input, standard input, the config, the CA bundle) or another output, or None.
 
-    Files are compared, not names (a link, `./x` and `x` are the same file); devices and FIFOs
-    are left out: two outputs to /dev/null overwrite nothing.
+    Files are compared, not names (a link, `./x` and `x` are the same file, by device and
+    inode); devices and FIFOs are left out: two outputs to /dev/null overwrite nothing.
     """
     seen: dict[tuple[object, ...], str] = {}
-    for source in inputs:
-        identity = _identity(Path(source))
+    for name, source in inputs:
+        identity = _identity(source)
         if identity is not None:
-            seen.setdefault(identity, f"the input {source}")
+            seen.setdefault(identity, name)
     for name, path in outputs:
         identity = _identity(path)
         if identity is None:
@@ -159,15 +165,30 @@ def clobber_problem(inputs: list[str], outputs: list[tuple[str, Path]]) -> str |
     return None
 
 
-def _identity(path: Path) -> tuple[object, ...] | None:
-    """A regular file's (device, inode); a path not created yet by its real path; else None."""
+def _identity(path: Path | int) -> tuple[object, ...] | None:
+    """A regular file's (device, inode); a path not created yet by its real path; else None
+    (a descriptor is its file's, when it is one)."""
     try:
-        info = path.stat()
+        info = os.fstat(path) if isinstance(path, int) else path.stat()
     except FileNotFoundError:
-        return ("new", os.path.realpath(path))
+        return None if isinstance(path, int) else ("new", os.path.realpath(path))
     except OSError:
         return None
     return (info.st_dev, info.st_ino) if stat.S_ISREG(info.st_mode) else None
+
+
+def state_problem(path: Path) -> str | None:
+    """Why `path` cannot hold a state file (a device, a FIFO: SQLite would create its journal
+    beside it), or None."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"{path}: cannot use the state file: {exc.strerror or exc}"
+    if stat.S_ISREG(mode):
+        return None
+    return f"{path}: not a regular file; the state needs a file of its own (or --no-state)"
 
 
 def _default_mode() -> int:

@@ -116,6 +116,7 @@ class Ledger:
 
     def _open(self, path: Path | None, writable: bool) -> None:
         if path is not None and writable:
+            path = Path(os.path.realpath(path))  # a link's target: its journal goes beside it
             path.parent.mkdir(parents=True, exist_ok=True)
             self._lock = _lock(path)
             self._state = self._writer = self._connect(path)

@@ -139,3 +139,74 @@ def test_an_output_file_is_replaced_only_when_the_run_ends(errors: Path, tmp_pat
     assert process.returncode == 0
     assert len(target.read_bytes().splitlines()) == ERRORS
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def _run(*args: str, stdin: Any = subprocess.DEVNULL) -> tuple[int, str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", "replay", *args, "--dry-run", "--no-progress"],
+        cwd=ROOT,
+        env={**os.environ, "SENTRY_DSN": ""},
+        stdin=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.returncode, done.stderr
+
+
+def test_a_symlinked_output_writes_its_target_and_the_link_stays(
+    write_dump: Callable[..., Path], tmp_path: Path
+) -> None:
+    dump = write_dump([error(n) for n in range(5)])
+    (tmp_path / "real").mkdir()
+    target = tmp_path / "real" / "events.jsonl"
+    target.write_text("old\n")
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(target)
+    code, err = _run(str(dump), "-o", str(link))
+    assert code == 0, err
+    assert link.is_symlink()
+    assert len(target.read_text().splitlines()) == 5
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dump.ndjson", "link.jsonl", "real"]
+
+
+def test_a_device_is_written_in_place_with_nothing_beside_it(
+    write_dump: Callable[..., Path],
+) -> None:
+    dump = write_dump([error(n) for n in range(5)])
+    before = set(Path("/dev").iterdir())
+    for device in ("/dev/null", "/dev/stdout"):
+        code, err = _run(str(dump), "--rejects", device)
+        assert code == 0, err
+    code, err = _run(str(dump), "--state", "/dev/null")
+    assert code == 2
+    assert err.strip() == (
+        "rudder-sentry: error: /dev/null: not a regular file; the state needs a file of its own "
+        "(or --no-state)"
+    )
+    assert set(Path("/dev").iterdir()) == before  # no /dev/null-journal, no temp file
+
+
+@pytest.mark.parametrize("option", ["--output", "--rejects", "--failures"])
+def test_no_output_may_be_a_file_the_run_reads(
+    write_dump: Callable[..., Path], tmp_path: Path, option: str
+) -> None:
+    dump = write_dump([error(n) for n in range(5)])
+    config = tmp_path / "config.json"
+    config.write_text('{"release": "r1"}')
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("not a certificate")
+    for read, refused in (
+        (("-c", str(config)), str(config)),
+        (("--ca-bundle", str(bundle)), str(bundle)),
+        ((), str(dump)),
+    ):
+        code, err = _run(str(dump), *read, option, refused)
+        assert code == 2, err
+        assert "it would be overwritten" in err
+    assert config.read_text() == '{"release": "r1"}'
+    assert bundle.read_text() == "not a certificate"
+    with dump.open("rb") as stdin:  # standard input redirected from the dump
+        code, err = _run("-", option, str(dump), stdin=stdin)
+    assert code == 2, err
+    assert "standard input" in err

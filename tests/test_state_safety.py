@@ -128,7 +128,7 @@ def test_a_read_only_state_sends_nothing(write_dump: Callable[..., Path], tmp_pa
     [
         ("garbage", "cannot use the state file: file is not a database"),
         ("foreign", "cannot use the state file: its 'sent' table is not rudder-sentry's"),
-        ("under_a_file", "cannot use the state file: File exists"),
+        ("under_a_file", "cannot use the state file: Not a directory"),
     ],
 )
 def test_an_unusable_state_file_is_one_line(
