@@ -51,11 +51,12 @@ class FailKind(StrEnum):
     """Why a delivery failed; `Failure.reason` is the string the report counts."""
 
     HTTP = "http"  # a permanent answer (400, 413, ...): reason http_<status>
-    AUTH = "auth_http"  # 401/403: the DSN is wrong and the run stops; reason auth_http_<status>
+    AUTH = "auth_http"  # 401/403 (the DSN) or 407 (the proxy) refused: the run stops;
+    # reason auth_http_<status>
     TLS = "tls_error"  # the server's certificate cannot be trusted, or TLS is not spoken there
     NETWORK = "network_error"  # no answer after every attempt
     INTERRUPTED = "interrupted"  # the run stopped before this event could be sent
-    AFTER_AUTH_ERROR = "stopped_after_auth_error"  # not sent: another event's 401/403 stopped it
+    AFTER_AUTH_ERROR = "stopped_after_auth_error"  # not sent: another's 401/403/407 stopped it
     AFTER_TLS_ERROR = "stopped_after_tls_error"  # not sent: a TLS error stopped the run
     INTERNAL = "internal_error"  # a bug; the per-record guard keeps the run going
     REGEX_TIMEOUT = "regex_timeout"  # the event's regex work ran over its budget

@@ -18,6 +18,7 @@ from typing import Any, BinaryIO, Protocol
 
 import orjson
 
+from core.delivery.policy import PROXY_AUTH
 from core.delivery.seam import SESSION, Parcel, Receipt, Sender
 from core.event.timestamps import event_time
 from core.input.background import BackgroundStream, ReadStopped, call_waiting
@@ -486,6 +487,8 @@ def _failure_line(event: dict[str, Any], failure: Failure) -> bytes:
 
 
 def _refusal(failure: Failure) -> str:
+    if failure.kind is FailKind.AUTH and failure.status == PROXY_AUTH:
+        return "the proxy refused us (HTTP 407): give --proxy its user and password"
     if failure.kind is FailKind.AUTH:
         return f"Sentry refused the DSN (HTTP {failure.status}): the key or project is wrong"
     return f"TLS with Sentry failed: {failure.detail}"

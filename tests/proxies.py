@@ -1,9 +1,11 @@
 """Real forward proxies on 127.0.0.1 for the proxy tests: proxy.py (HTTP, and HTTPS through
 CONNECT) and pproxy (SOCKS5), each in a process of its own, with its access log kept."""
 
+import contextlib
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -59,3 +61,29 @@ def socks_proxy(log: Path) -> Iterator[str]:
     args = [sys.executable, "-m", "pproxy", "-l", f"socks5://127.0.0.1:{port}", "-v"]
     with _process(args, port, log):
         yield f"socks5://127.0.0.1:{port}"
+
+
+@contextmanager
+def silent_listener() -> Iterator[int]:
+    """A port on loopback that accepts connections and never says a word (a hung proxy, or a
+    TLS handshake that never completes); yields the port."""
+    server = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.1)
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError, OSError):
+                held.append(server.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield int(server.getsockname()[1])
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        for connection in held:
+            connection.close()
+        server.close()

@@ -7,6 +7,7 @@ import os
 import ssl
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ import pytest
 
 from tests.conftest import ROOT, error_event
 from tests.faultserver import Faults, FaultServer
-from tests.proxies import free_port, http_proxy, socks_proxy
+from tests.proxies import free_port, http_proxy, silent_listener, socks_proxy
 from tests.scripted import KEY, ScriptedServer, always
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
@@ -63,6 +64,74 @@ def test_the_environment_proxy_and_no_proxy(dump: Path, tmp_path: Path) -> None:
     assert len(server.sink.stored) == 20  # the same events twice: stored once
     assert f"POST 127.0.0.1:{server.port}/api/1/envelope/" in log.read_text()
     assert "/api/2/envelope/" not in log.read_text()
+
+
+def test_a_proxy_that_wants_credentials_stops_the_run_like_a_401(
+    dump: Path, tmp_path: Path
+) -> None:
+    log = tmp_path / "proxy.log"
+    with FaultServer() as server, http_proxy(log, auth="user:s3cret") as proxy:
+        without = proxy.replace("user:s3cret@", "")
+        result = run(str(dump), "--dsn", server.dsn, "--proxy", without)
+    report = json.loads(result.stdout)
+    assert result.returncode == 2, result.stderr
+    assert report["stopped"].startswith("the proxy refused us (HTTP 407)")
+    assert report["failed"]["auth_http_407"] == 1  # the first answer stops the run
+    assert report["failed"]["stopped_after_auth_error"] == 19
+    assert report["retries"] == 0
+    assert server.sink.posts == 0
+
+
+def test_a_connect_refused_for_credentials_stops_the_run_too(
+    dump: Path, tmp_path: Path, serve: Callable[..., ScriptedServer], authority: tuple[Any, Path]
+) -> None:
+    ca, bundle = authority
+    server = tls_server(serve, ca)
+    with http_proxy(tmp_path / "proxy.log", auth="user:s3cret") as proxy:
+        without = proxy.replace("user:s3cret@", "")
+        result = run(str(dump), "--dsn", server.dsn, "--ca-bundle", str(bundle), "--proxy", without)
+    report = json.loads(result.stdout)
+    assert result.returncode == 2, result.stderr
+    assert report["failed"]["auth_http_407"] == 1
+    assert len(server.requests) == 0
+
+
+@pytest.mark.parametrize(
+    ("proxy", "why"),
+    [
+        ("ftp://user:SECRET@127.0.0.1:21", "not 'ftp'"),
+        ("http://user:SECRET@", "names no host"),
+        ("http://user:SECRET@127.0.0.1:99999", "Port out of range"),
+        ("http://user:SECRET@proxy host:3128", "a space"),
+    ],
+)
+def test_a_proxy_url_curl_cannot_use_is_refused_before_reading(
+    proxy: str, why: str, dump: Path
+) -> None:
+    result = run(str(dump), "--dsn", f"http://{KEY}@127.0.0.1:9/1", "--proxy", proxy)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert why in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "SECRET" not in result.stderr
+
+
+@pytest.mark.parametrize("hangs", ["proxy", "tls"])
+def test_give_up_after_bounds_a_hung_proxy_or_handshake(hangs: str, dump: Path) -> None:
+    started = time.monotonic()
+    with silent_listener() as port:
+        if hangs == "proxy":
+            args = ["--dsn", f"http://{KEY}@127.0.0.1:9/1", "--proxy", f"127.0.0.1:{port}"]
+        else:
+            args = ["--dsn", f"https://{KEY}@127.0.0.1:{port}/1"]
+        result = run(str(dump), *args, "--give-up-after", "2")
+    took = time.monotonic() - started
+    report = json.loads(result.stdout)
+    assert result.returncode == 4, result.stderr
+    assert report["stopped"] == "Sentry could not be reached for 2 s: no answer"
+    assert report["interrupted"] is True
+    assert report["failed"] == {"interrupted": 20}
+    assert took < 2 + 8  # not the 30 s request timeout, twice over
 
 
 @pytest.fixture

@@ -5,14 +5,38 @@ import pytest
 from core.delivery.policy import (
     DEFAULT_RETRY_AFTER,
     MAX_WAIT,
+    Action,
     Pacer,
     RateLimits,
     backoff_delay,
+    classify,
     parse_rate_limits,
     parse_retry_after,
 )
 
 NOW = 1000.0
+
+
+@pytest.mark.parametrize(
+    ("status", "action"),
+    [
+        (200, Action.ACCEPTED),
+        (204, Action.ACCEPTED),
+        (429, Action.WAIT),
+        (401, Action.STOP),
+        (403, Action.STOP),
+        (407, Action.STOP),  # the proxy's: no event gets through it either
+        (0, Action.BACKOFF),
+        (408, Action.BACKOFF),
+        (500, Action.BACKOFF),
+        (503, Action.BACKOFF),
+        (400, Action.FAIL),
+        (413, Action.FAIL),
+        (404, Action.FAIL),
+    ],
+)
+def test_each_answer_has_one_action(status: int, action: Action) -> None:
+    assert classify(status) is action
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,7 @@ from sentry_sdk.utils import Dsn
 
 from core import __version__
 from core.config import mask_dsn
+from core.delivery.policy import PROXY_AUTH
 from core.delivery.seam import Parcel
 from core.errors import ConfigError
 
@@ -101,6 +102,8 @@ class Exchange:
     def answer(self, error: int = 0, message: str = "") -> Answer:
         """The finished attempt."""
         if error:
+            if self.curl.getinfo(pycurl.HTTP_CONNECTCODE) == PROXY_AUTH:  # CONNECT refused
+                return Answer(PROXY_AUTH, text=mask_dsn(message))
             return Answer(0, text=mask_dsn(message), error=error)  # a proxy URL's password
         status = int(self.curl.getinfo(pycurl.RESPONSE_CODE))
         text = self.body[:MAX_ANSWER].decode("utf-8", "replace")

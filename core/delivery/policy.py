@@ -15,6 +15,7 @@ from email.utils import parsedate_to_datetime
 from enum import StrEnum
 
 DEFAULT_RETRY_AFTER = 60.0
+PROXY_AUTH = 407  # the proxy wants credentials: as final as Sentry's 401
 MAX_WAIT = 86_400.0  # seconds: the longest wait a header can impose (Sentry's daily quotas)
 MAX_RETRIES_PER_S = 50.0  # repeated attempts, all parcels together: never hammer a struggling host
 MAX_ATTEMPTS = 10  # 5xx/408/network: about 2.5 minutes of backoff in all
@@ -29,7 +30,7 @@ class Action(StrEnum):
     WAIT = "wait"  # 429: retry once the rate limit ends, with no attempt limit
     BACKOFF = "backoff"  # 5xx, 408, no answer: retry after a backoff, up to MAX_ATTEMPTS
     FAIL = "fail"  # any other 4xx (400, 413, ...): a permanent failure of this event
-    STOP = "stop"  # 401/403: the DSN is wrong; nothing more can be sent
+    STOP = "stop"  # 401/403: the DSN is wrong; 407: the proxy wants other credentials
 
 
 def classify(status: int) -> Action:
@@ -38,7 +39,7 @@ def classify(status: int) -> Action:
         return Action.ACCEPTED
     if status == 429:
         return Action.WAIT
-    if status in (401, 403):
+    if status in (401, 403, PROXY_AUTH):
         return Action.STOP
     if status == 0 or status == 408 or status >= 500:
         return Action.BACKOFF

@@ -67,6 +67,7 @@ STOP_GRACE = 5.0  # seconds in-flight requests get to answer once the run is sto
 MANY_SOCKETS = 64
 _FEW = getattr(selectors, "PollSelector", selectors.DefaultSelector)
 _MANY = getattr(selectors, "EpollSelector", _FEW)
+SILENT_SHOWN = 5.0  # seconds without any answer before the progress line says so
 PUMP_GAP = 0.001  # seconds: `completed` right after `submit` need not look again
 _EVENTS = {
     pycurl.POLL_IN: selectors.EVENT_READ,
@@ -127,6 +128,9 @@ class HttpSender:
         self._announced = 0.0  # the end of the last long wait announced (monotonic)
         self._accepted_any = False
         self._unreachable: tuple[float, str] | None = None  # since when, and why
+        # the give-up clock: since the first request launched with no answer (an HTTP status)
+        # since; a hung proxy, TCP connect or TLS handshake counts as much as a refusal
+        self._silent_since: float | None = None
         # libcurl: its sockets in our selector, its timer in real seconds
         self._flights: dict[pycurl.Curl, tuple[_Pending, Exchange]] = {}
         self._idle: list[Exchange] = []
@@ -199,6 +203,8 @@ class HttpSender:
         if self._unreachable is not None:
             since, why = self._unreachable
             return f"cannot reach Sentry for {now - since:.0f}s: {why}"
+        if self._silent_since is not None and now - self._silent_since >= SILENT_SHOWN:
+            return f"no answer from Sentry for {now - self._silent_since:.0f}s"
         wait = self.limits.wait_time(now)
         return f"waiting for rate limit ({wait:.0f}s)" if wait > 0.5 else ""
 
@@ -232,6 +238,7 @@ class HttpSender:
         if not self._flights:
             if wait > 0:
                 self.stop.wait(wait)
+            self._check_silence(self.clock.monotonic())
             return
         for key, events in self._selector.select(wait):
             mask = (pycurl.CSELECT_IN if events & selectors.EVENT_READ else 0) | (
@@ -242,7 +249,9 @@ class HttpSender:
             self._curl_due = None
             self._multi.socket_action(pycurl.SOCKET_TIMEOUT, 0)
         self._collect()
-        self._start_ready(self.clock.monotonic())
+        now = self.clock.monotonic()
+        self._check_silence(now)
+        self._start_ready(now)
 
     def _on_socket(self, what: int, descriptor: int, multi: object, data: object) -> None:
         """libcurl's socket callback: watch `descriptor` for what it waits on."""
@@ -318,6 +327,8 @@ class HttpSender:
             self._done.append(Receipt(parcel, _internal(exc)))
             return
         self._flights[exchange.curl] = (pending, exchange)
+        if self._silent_since is None:
+            self._silent_since = self.clock.monotonic()
 
     def _settle(self, pending: _Pending, answer: Answer) -> None:
         """What one attempt's answer (status 0: none) means for its parcel."""
@@ -330,7 +341,7 @@ class HttpSender:
         self._announce_long_wait(now)
         parcel = pending.parcel
         if status:
-            self._unreachable = None
+            self._unreachable = self._silent_since = None
         action = classify(status)
         if action is Action.ACCEPTED:
             self._accepted_any = True
@@ -376,20 +387,31 @@ class HttpSender:
         return answer.error in TLS_HANDSHAKE_ERRORS and not self._accepted_any
 
     def _unreachable_for(self, now: float, why: str) -> None:
-        """A network error: announce the outage once; give up when nothing was ever accepted
-        and it lasts `give_up_after` seconds."""
+        """A network error: announce the outage once (the give-up clock is `_silent_since`)."""
         if self._unreachable is None:
-            self._unreachable = (now, why)
+            self._unreachable = (self._silent_since or now, why)
             if self.on_notice is not None:
                 self.on_notice(f"cannot reach Sentry: {why}; retrying")
             return
-        since = self._unreachable[0]
-        self._unreachable = (since, why)
-        limit = self.give_up_after
-        if limit is not None and not self._accepted_any and now - since >= limit:
-            self.gave_up = f"Sentry could not be reached for {now - since:.0f} s: {why}"
-            self._abort(INTERRUPTED)
-            self.stop.set()
+        self._unreachable = (self._unreachable[0], why)
+
+    def _check_silence(self, now: float) -> None:
+        """Give up when nothing was ever accepted and no request has had an answer for
+        `give_up_after` seconds: refused, unreachable, or hanging in a proxy or a handshake.
+        The requests still in flight are given up as interrupted (a re-run sends them)."""
+        since, limit = self._silent_since, self.give_up_after
+        if since is None or limit is None or self._accepted_any or self.gave_up:
+            return
+        if not (self._flights or self._ready or self._delayed):
+            self._silent_since = None  # nothing waits for an answer: no outage to time
+            return
+        if now - since < limit:
+            return
+        why = self._unreachable[1] if self._unreachable is not None else "no answer"
+        self.gave_up = f"Sentry could not be reached for {now - since:.0f} s: {why}"
+        self._abort(INTERRUPTED)
+        self._drop_flights()
+        self.stop.set()
 
     def _announce_long_wait(self, now: float) -> None:
         """Say once, with its end time, that Sentry asked for a wait of over a minute."""
