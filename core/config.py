@@ -20,6 +20,7 @@ from core.js.regex import Pattern, PatternSet, compile_js_regex, read_entry
 PATTERN_LISTS = ("ignoreErrors", "allowUrls", "denyUrls")
 STRING_FIELDS = ("dsn", "environment", "customVersionProperty", "release", "serverName", "logger")
 CONSENT_FIELDS = ("consentManagement", "oneTrustCookieCategories", "ketchConsentPurposes")
+SECRET_FIELDS = frozenset({"dsn"})  # config fields whose value is never echoed as given
 _DSN_USERINFO = re.compile(r"(?<=:/)(/?)[^@/\s]*(?=@)")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:/+")
 
@@ -38,6 +39,20 @@ def mask_dsn_value(dsn: str) -> str:
     scheme = _SCHEME.match(dsn)
     start = scheme.end() if scheme is not None else 0
     return dsn[:start] + "****" + dsn[at:] if at >= start else dsn
+
+
+def shown_secret(value: Any) -> str:
+    """How a secret field's value is echoed: a string with its DSN key masked, anything else
+    by its JSON type alone (a list or object may hold a DSN anywhere, even in a key)."""
+    if isinstance(value, str):
+        return repr(mask_dsn_value(value))
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "an object" if isinstance(value, dict) else "an array"
 
 
 def dsn_problem(dsn: str) -> str | None:
@@ -258,7 +273,8 @@ def _text(raw: dict[str, Any], key: str, warnings: list[str]) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        warnings.append(f"{key}: {value!r} is not a string and is ignored")
+        shown = shown_secret(value) if key in SECRET_FIELDS else repr(value)
+        warnings.append(f"{key}: {shown} is not a string and is ignored")
         return ""
     return value
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from core.config import (
+    SECRET_FIELDS,
     DestinationConfig,
     compile_include_paths,
     compile_patterns,
@@ -24,6 +25,7 @@ from core.config import (
     normalize,
     read_config_file,
     select_destination,
+    shown_secret,
     unweb,
 )
 from core.errors import ConfigError
@@ -65,7 +67,20 @@ def schema_errors(raw: dict[str, Any]) -> list[str]:
     """Every way the raw destination config breaks the dashboard's schema, one line each:
     where (a JSON pointer into the config) and why."""
     found = sorted(_validator().iter_errors(raw), key=lambda error: list(error.absolute_path))
-    return [f"/{'/'.join(map(str, error.absolute_path))}: {error.message}" for error in found]
+    return [f"/{'/'.join(map(str, error.absolute_path))}: {_why(error)}" for error in found]
+
+
+def _why(error: Any) -> str:
+    """The validator's message, or for a secret field one that never quotes the value as given."""
+    path = error.absolute_path
+    if not path or path[0] not in SECRET_FIELDS:
+        return str(error.message)
+    shown = shown_secret(error.instance)
+    if error.validator == "type":
+        return f"{shown} is not of type {error.validator_value!r}"
+    if error.validator == "pattern":
+        return f"{shown} does not match {error.validator_value!r}"
+    return f"{shown} breaks the schema's {error.validator!r} rule"
 
 
 def read_anyway(raw: dict[str, Any]) -> list[str]:
