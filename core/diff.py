@@ -88,6 +88,10 @@ class DiffReport:
             return ExitCode.DELIVERY_FAILED  # git diff --exit-code's 1: there is a difference
         return ExitCode.OK
 
+    def add_note(self, note: str) -> None:
+        """A line about the whole diff: kept with the old side's notes, shown once."""
+        self.old.add_note(note)
+
     def to_json(self) -> dict[str, Any]:
         """The object `diff --report json` prints."""
         return {

@@ -84,6 +84,8 @@ class Reported(Protocol):
 
     def to_json(self) -> dict[str, Any]: ...
 
+    def add_note(self, note: str) -> None: ...
+
 
 R = TypeVar("R", bound=Reported)
 
@@ -164,6 +166,7 @@ class _Job(Generic[R]):
     report: R | None = None
     error: tuple[int, str] | None = None
     progress: Progress | None = None
+    status: int | None = None  # as os.waitpid gives it, once reaped
 
 
 class Jobs(Generic[R]):
@@ -255,26 +258,49 @@ class Jobs(Generic[R]):
 
     def _reap(self) -> None:
         for job in self.jobs:
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(job.pid, 0)
+            if job.status is None:
+                with contextlib.suppress(ChildProcessError):
+                    job.status = os.waitpid(job.pid, 0)[1]
             with contextlib.suppress(OSError):
                 os.close(job.fd)
 
     def _merged(self, failed_output: list[Sink]) -> R:
+        """The survivors' reports merged; a job that ended without one (killed, or stopped by
+        an error of its own) is named in a note and makes the run interrupted (exit 4). A
+        config the jobs could not use stops the whole run, as it would a single one."""
         errors = [job.error for job in self.jobs if job.error is not None]
-        if errors:
-            code, message = errors[0]
-            raise ConfigError(message) if code == ExitCode.USAGE else JobError(message)
-        missing = [job.number for job in self.jobs if job.report is None]
-        if missing:
-            raise JobError(f"job {missing[0] + 1} of {len(self.jobs)} ended without a report")
+        usage = [message for code, message in errors if code == ExitCode.USAGE]
+        if usage:
+            raise ConfigError(usage[0])
+        lost = [job for job in self.jobs if job.report is None]
+        if len(lost) == len(self.jobs):
+            raise JobError(self._lost(lost[0]))
         merged = self.work.merge([job.report for job in self.jobs if job.report is not None])
+        for job in lost:
+            merged.interrupted = True
+            merged.add_note(f"{self._lost(job)}; its records are not counted here")
         merged.shard = "" if self.shard.whole else str(self.shard)
         if failed_output:
             merged.interrupted = True
             if isinstance(merged, Report) and not merged.output_error:
                 merged.output_error = failed_output[0].reason
         return merged
+
+    def _lost(self, job: _Job[R]) -> str:
+        """Which job ended without a report, and how."""
+        shard = self.shard.job(job.number, len(self.jobs))
+        which = f"job {job.number + 1} of {len(self.jobs)} (shard {shard})"
+        if job.error is not None:
+            return f"{which} stopped: {job.error[1]}"
+        status = job.status
+        if status is not None and os.WIFSIGNALED(status):
+            number = os.WTERMSIG(status)
+            with contextlib.suppress(ValueError):
+                return f"{which} was killed by {signal.Signals(number).name}"
+            return f"{which} was killed by signal {number}"
+        if status is not None and os.WIFEXITED(status):
+            return f"{which} exited with code {os.WEXITSTATUS(status)} and no report"
+        return f"{which} ended without a report"
 
 
 class JobError(RudderSentryError):

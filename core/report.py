@@ -94,6 +94,11 @@ class Report:
             return ExitCode.REJECTED_INPUT
         return ExitCode.OK
 
+    def add_note(self, note: str) -> None:
+        """A line the report ends with (a window's pruned files, a job lost under --jobs)."""
+        if note not in self.notes:
+            self.notes.append(note)
+
     def to_json(self) -> dict[str, Any]:
         """The report object printed by `--report json`; report_from_json reads back every
         field of it (the rate and the exit code are computed again)."""

@@ -189,6 +189,35 @@ def test_sigint_stops_every_job_with_its_state_written(tmp_path: Path) -> None:
         assert len(server.sink.stored) == 400
 
 
+def test_a_killed_job_is_named_and_the_survivors_report_stands(tmp_path: Path) -> None:
+    events = [error_event(n, visitors=11) for n in range(300)]
+    dump = tmp_path / "errors.ndjson"
+    dump.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in events))
+    state = tmp_path / "state.sqlite"
+    with FaultServer(Faults(latency=0.02)) as server:
+        process = start(
+            str(dump), "--jobs", "2", "--state", str(state), "--workers", "2", dsn=server.dsn
+        )
+        assert server.sink.wait_stored(20, timeout=30)
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        assert len(children) == 2
+        os.kill(int(children[1]), signal.SIGKILL)  # job 2: no report, no goodbye
+        out, err = process.communicate(timeout=60)
+        assert process.returncode == 4, err
+        report = json.loads(out)
+        assert report["interrupted"]
+        assert any("job 2 of 2 (shard 1/2) was killed by SIGKILL" in n for n in report["notes"])
+        assert sum(report["outcomes"].values()) == report["records"]
+        survivor = report["records"]
+        assert 0 < survivor < 300  # job 1's whole shard, nothing of job 2's
+        assert set(report["outcomes"]) == {"sent"}
+        code, finished, err = cli(str(dump), "--jobs", "2", "--state", str(state), dsn=server.dsn)
+        assert code == 0, err
+        assert finished["outcomes"]["already_sent"] >= survivor
+        assert sum(finished["outcomes"].values()) == 300
+        assert len(server.sink.stored) == 300
+
+
 def test_shard_hash_is_crc32_of_the_key_and_stable() -> None:
     assert shard_hash(True, "anon-1") == 0xCC313135  # zlib.crc32(b"a\0anon-1")
     assert shard_hash(False, "u-1") == 0xD4DE68CC
