@@ -34,6 +34,21 @@ ANSWER = 1.0
 TEARDOWN_MARGIN = 1.5
 
 
+_BOX = dict.fromkeys(range(0x2500, 0x2580), " ")  # rich's box drawing: lines and corners
+
+
+def table_text(text: str) -> list[list[str]]:
+    """A rendered report as its words, line by line: what it says, whatever box characters and
+    column widths the installed rich draws it with (a rich upgrade may change those)."""
+    words = (line.translate(_BOX).split() for line in text.splitlines())
+    return [line for line in words if line]
+
+
+def contains(lines: list[list[str]], part: list[list[str]]) -> bool:
+    """Whether `part` is a run of consecutive lines of `lines`."""
+    return any(lines[i : i + len(part)] == part for i in range(len(lines) - len(part) + 1))
+
+
 def examples(deep: int) -> int:
     """How many examples a property test runs: `deep` when thorough, else a tenth (>= 50)."""
     return deep if PROFILE == "thorough" else max(50, deep // 10)
@@ -59,7 +74,7 @@ def error_event(n: int, *, visitors: int = 3, **extra: Any) -> dict[str, Any]:
 
 
 def sample_events() -> list[dict[str, Any]]:
-    """The 21 reference sample lines, parsed."""
+    """The 21 sample lines of tests/data/rudder-sample-events.ndjson, parsed."""
     lines = (DATA / "rudder-sample-events.ndjson").read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines]
 
