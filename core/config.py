@@ -1,10 +1,12 @@
-"""The Sentry destination config: shapes, selection, normalization, overrides (SPEC §4).
+"""The Sentry destination config: shapes, selection, normalization, overrides
+(docs/behaviour.md, "Configuration").
 
 Shapes accepted: a bare `config` object, a destination entry, a sourceConfig response
 (`{"source":{...}}`), a workspace config (`{"sources":[...]}`) and a multi-workspace map.
-Normalization follows reference rudderstack-semantics.md §3.6 and the SDK's `convertObjectToArray`:
+Normalization follows the SDKs' own (`convertObjectToArray` in rudder-sdk-js's utils):
 `{"web": X}` → X, missing list → [], `{"ignoreErrors": "..."}` → its string, empty items dropped.
-The event lists keep their items as given: a malformed item must stay malformed (SPEC §6.1).
+The event lists keep their items as given: a malformed item must stay malformed
+(docs/behaviour.md, "Client-side event filtering").
 """
 
 import re

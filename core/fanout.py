@@ -1,5 +1,5 @@
 """`--jobs N`: one replay (or diff) decided by N processes, each owning a shard of the visitors
-(docs/behaviour.md, "Scale-out").
+(docs/scale-out.md).
 
 The parent lists the input once and hands every job the same files. The jobs are forked before
 any thread starts; each runs the whole replay (core/run.py) or diff (core/diff.py) over all the

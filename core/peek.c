@@ -1,11 +1,10 @@
 /* core._peek: where a line's visitor key is, found in one pass over its bytes (core/shard.py).
  *
  * Each job of `--jobs N` reads every line and skips those of the other jobs' visitors, so the
- * cost of telling whose a line is, paid N times over, bounds what N jobs gain. msgspec's typed
- * decode (core/shard.py's _Peek) took 13,300 instructions for a 1 KB line under callgrind, with
- * Python's call and the hash; this scan takes about 5,000, SSE2 over the strings, hash included.
- * Its cost is per token (some 90 a member), not per byte. It answers only where it is sure and
- * otherwise declines, and core/shard.py then asks msgspec, so it is a shortcut, never a rule:
+ * cost of telling whose a line is, paid N times over, bounds what N jobs gain: this scan costs
+ * about a third of msgspec's typed decode (docs/performance.md, "Jobs", has the counts). It
+ * answers only where it is sure and otherwise declines, and core/shard.py then asks msgspec, so
+ * it is a shortcut, never a rule:
  *
  *   - the line must be valid JSON as orjson and msgspec read it: UTF-8 checked, escapes checked,
  *     numbers by the grammar (and declined where a double could overflow), nesting at most
@@ -20,9 +19,8 @@
  * visitor_hash(line) returns -1 (declined) or the key's shard hash (core/shard.py's shard_hash): the
  * CRC-32 of b"a\0" or b"u\0" continued over the key's UTF-8, which is its bytes as they stand
  * in the line, since they have no escape (an empty key is the shared bucket). The CRC is
- * zlib's (the reflected polynomial 0xEDB88320), by a table made at import: calling zlib.crc32
- * from Python for a 36-byte key cost 1,000 instructions, slicing the key out 300 more; the
- * table takes about 250 (tests/test_shard.py checks it against zlib over generated keys).
+ * zlib's (the reflected polynomial 0xEDB88320), by a table made at import: a quarter of the
+ * cost of calling zlib.crc32 from Python (tests/test_shard.py checks it against zlib).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>

@@ -36,7 +36,7 @@ from core.shard import Shard, counts_visitorless
 from core.sinks import Sink
 from core.state import NEW, THIS_RUN, Ledger
 
-MAX_EVENT_BYTES = 1024 * 1024  # Relay's limit for one event item (reference peers §4.2)
+MAX_EVENT_BYTES = 1024 * 1024  # Relay's limit for one event item (Relay's `max_event_size`)
 PROGRESS_EVERY = 1000
 
 
@@ -259,7 +259,8 @@ class Pipeline:
             self.stopping = True
 
     def _in_window(self, record: Record) -> bool:
-        """The event's time (SPEC §5.3) is in the window; an event with none is not."""
+        """The event's time (docs/behaviour.md, "Event ids and timestamps") is in the window; an
+        event with none is not."""
         assert record.event is not None
         assert self.window is not None
         moment = event_time(record.event, record.created_at)

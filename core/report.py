@@ -1,4 +1,5 @@
-"""The run report: outcome counts that add up to the records, and the exit code (SPEC §9)."""
+"""The run report: outcome counts that add up to the records, and the exit code
+(docs/delivery.md, "Reports and exit codes")."""
 
 from collections import Counter
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ class Report:
     """Counts for one run; `outcomes` sums to `records`."""
 
     dry_run: bool
-    shard: str = ""  # "K/N" when this run decided one shard of the visitors (SPEC §10)
+    shard: str = ""  # "K/N" when this run decided one shard of the visitors (docs/scale-out.md)
     files: int = 0
     files_outside_window: int = 0  # archive files --since/--until left unopened
     lines: int = 0
@@ -31,7 +32,7 @@ class Report:
     sessions_too_old: int = 0  # session items Relay would drop: started too long ago
     sessions_already_sent: int = 0  # session items the state file says were accepted before
     sessions_failed: Counter[str] = field(default_factory=Counter)  # by reason
-    visitors: int = 0  # what memory grows with (SPEC §10)
+    visitors: int = 0  # what memory grows with (docs/performance.md)
     retries: int = 0  # delivery attempts repeated after 429s, 5xx and network errors
     breadcrumb_texts_not_kept: int = (
         0  # the cost of the bounded text table (core/event/breadcrumbs.py)
@@ -39,7 +40,7 @@ class Report:
     duration_s: float = 0.0
     interrupted: bool = False
     stopped: str = ""  # why the run stopped early (--strict, --limit, an auth failure)
-    output_error: str = ""  # the output that could not be written, and why (SPEC §8)
+    output_error: str = ""  # the output that could not be written, and why (docs/delivery.md)
     refused: str = ""  # why the destination cannot be used as configured (exit 2)
     failures: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -172,7 +173,7 @@ def report_from_json(document: dict[str, Any]) -> Report:
 
 
 def merge_reports(reports: list[Report]) -> Report:
-    """One report for the shards of one replay (SPEC §10): counts add up, what every shard
+    """One report for the shards of one replay (docs/scale-out.md): counts add up, what every shard
     read is counted once, the duration is the longest, the first reason to stop stands."""
     merged = Report(dry_run=any(r.dry_run for r in reports))
     for report in reports:

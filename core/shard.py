@@ -1,5 +1,4 @@
-"""Shards: a replay split exactly by visitor (`--shard K/N`, `--jobs N`; docs/behaviour.md,
-"Scale-out").
+"""Shards: a replay split exactly by visitor (`--shard K/N`, `--jobs N`; docs/scale-out.md).
 
 A visitor is keyed as core/identity.py keys it. A shard owns the visitors whose key's CRC-32
 (zlib's, the same on every machine and Python version) is its index modulo the count. Shard K

@@ -1,7 +1,7 @@
 """The outputs of a run (`--output`, `--rejects`, `--failures`, `--explain`): every write goes
 through a Sink, the one place where an output that cannot be written (a closed pipe such as
 `| head`, a full disk, a closed descriptor) becomes a clean stop instead of a traceback or a
-miscount (SPEC §8).
+miscount (docs/delivery.md, "Outputs").
 
 A sink that fails keeps the error, drops every later write, and tells the run through
 `on_error`; the run then stops like an interruption. A regular file is written beside its

@@ -1,4 +1,5 @@
-"""Config shapes, destination selection, normalization and overrides (SPEC §4)."""
+"""Config shapes, destination selection, normalization and overrides (docs/behaviour.md,
+"Configuration")."""
 
 import json
 from pathlib import Path

@@ -1,7 +1,8 @@
-"""Consent (SPEC §6.4): the SDK's decision whether the Sentry destination loads on a page.
+"""Consent (docs/behaviour.md, "Consent"): the SDK's decision whether the Sentry destination
+loads on a page.
 
 The cases were made by running the consent code of @rudderstack/analytics-js 3.34.1 and
-rudder-sdk-js 2.52.21 (tests/data/generators/consent.js), reference consent.md's table among them.
+rudder-sdk-js 2.52.21 (tests/data/generators/consent.js).
 """
 
 import json

@@ -409,7 +409,7 @@ def _expressible(case: dict[str, Any]) -> bool:
     if "message" in event and not (isinstance(message, str) and message):
         return False
     if "exception" in event and ("message" in event or "stacktrace" in event):
-        return False  # SPEC §5.2: an exception event carries no message
+        return False  # an exception event carries no message
     return "exception" not in event or isinstance(event["exception"], dict)
 
 
@@ -440,7 +440,7 @@ def test_the_text_table_is_bounded_by_size_too() -> None:
     assert engine.texts.size == 60
 
 
-# --- consent, Dedupe, normalize and the sentry.event breadcrumb (SPEC §5.2, §6, §6.4) ---
+# --- consent, Dedupe, normalize and the sentry.event breadcrumb (docs/behaviour.md) ---
 
 CONSENT_CONFIG = {
     "consentManagement": {

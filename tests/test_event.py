@@ -1,4 +1,4 @@
-"""Error payloads (SPEC §5.2), truncation, event ids and timestamps."""
+"""Error payloads (docs/behaviour.md), truncation, event ids and timestamps."""
 
 import uuid
 from typing import Any

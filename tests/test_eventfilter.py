@@ -1,4 +1,5 @@
-"""The integrations object and client-side event filtering (reference §4.6 and §2), v3 and v1.1."""
+"""The integrations object and client-side event filtering (docs/behaviour.md),
+v3 and v1.1."""
 
 from typing import Any
 
@@ -12,7 +13,7 @@ from tests.conftest import examples, sample_events
 V3, V11 = Semantics.V3, Semantics.V1_1
 MISSING = object()
 
-# reference §4.6 table: (integrations, v3 sends, v1.1 sends)
+# the SDKs' own answers: (integrations, v3 sends, v1.1 sends)
 INTEGRATIONS_TABLE: list[tuple[Any, bool, bool]] = [
     (MISSING, True, True),
     ({}, True, True),
@@ -75,7 +76,8 @@ def _denied(event: dict[str, Any], cfg: Cfg, semantics: Semantics) -> bool:
     return event_denied(event, option, allow, deny, semantics)[0]
 
 
-# reference rudder-sample-events.md: (line, W v3, W v1.1, B v3, B v1.1) as "denied"
+# the sample lines under an allowlist (W) and a denylist (B), as the SDKs decide them:
+# (line, W v3, W v1.1, B v3, B v1.1) as "denied"
 SAMPLE_FILTER_TABLE = [
     (4, False, False, False, True),
     (5, True, True, False, False),

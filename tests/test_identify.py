@@ -1,4 +1,4 @@
-"""identify → Sentry user: reference rudderstack-semantics.md §1.2 (upstream-verified cases)."""
+"""identify → Sentry user (docs/behaviour.md), on cases the upstream code answered."""
 
 import json
 from typing import Any
@@ -13,7 +13,7 @@ from tests.conftest import examples, sample_events
 
 THROWS = "throws"
 
-# Each row was produced by the real upstream code (reference §1.2, "Verified edge cases").
+# Each row was produced by the upstream code (the integration, the real get-value and ramda).
 UPSTREAM_CASES: list[tuple[dict[str, Any], Any]] = [
     (
         {"userId": "", "context": {"traits": {"email": None, "Email": "x@y.z"}}},

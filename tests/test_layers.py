@@ -1,5 +1,5 @@
-"""The layout is the architecture (SPEC §1): imports flow one way, cli → run → pipeline →
-stages → shared vocabulary, and no module imports itself back through others."""
+"""The layout is the architecture (docs/README.md, "Layout"): imports flow one way, cli → run →
+pipeline → stages → shared vocabulary, and no module imports itself back through others."""
 
 import ast
 import functools

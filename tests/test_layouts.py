@@ -1,5 +1,5 @@
 """RudderStack's archive layouts: the times names encode, time order, and --since/--until
-pruning (reference archives.md), unit by unit and through a whole run."""
+pruning (docs/input.md), unit by unit and through a whole run."""
 
 import builtins
 import json

@@ -1,6 +1,7 @@
-"""Outputs that cannot be written (SPEC §8), through the real entry point in a subprocess: a
-closed pipe, a full disk, a FIFO whose reader leaves. Each ends like an interruption: exit 4,
-one line naming the output and the error, no traceback, and outcomes that add up."""
+"""Outputs that cannot be written (docs/delivery.md, "Outputs"), through the real entry point in
+a subprocess: a closed pipe, a full disk, a FIFO whose reader leaves. Each ends like an
+interruption: exit 4, one line naming the output and the error, no traceback, and outcomes that
+add up."""
 
 import json
 import os

@@ -1,4 +1,5 @@
-"""The reader: shapes, line numbers, rejections, gzip, streaming; never a traceback (SPEC §3)."""
+"""The reader: shapes, line numbers, rejections, gzip, streaming; never a traceback
+(docs/input.md)."""
 
 import gzip
 import io

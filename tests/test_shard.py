@@ -1,4 +1,5 @@
-"""Scale-out (SPEC §10): --shard K/N and --jobs N split one replay exactly, by visitor key."""
+"""Scale-out (docs/scale-out.md): --shard K/N and --jobs N split one replay exactly, by visitor
+key."""
 
 import io
 import json

@@ -1,5 +1,5 @@
-"""Nothing lost or repeated through the state file or the outputs (SPEC §8), through the real
-entry point: outputs that would overwrite an input, a kill -9 during a long rate-limit wait,
+"""Nothing lost or repeated through the state file or the outputs (docs/delivery.md), through the
+real entry point: outputs that would overwrite an input, a kill -9 during a long rate-limit wait,
 state files that cannot be written, and malformed DSNs."""
 
 import json

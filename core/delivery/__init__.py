@@ -1,1 +1,1 @@
-"""Delivery: the sender seam, envelopes, the retry and rate-limit policy, HTTP (SPEC §8)."""
+"""Delivery: the sender seam, envelopes, retry and rate-limit policy, HTTP (docs/delivery.md)."""

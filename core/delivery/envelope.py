@@ -3,7 +3,7 @@
 
 Real sends go through core/delivery/http.py and core/delivery/sender.py; sentry-sdk's stock
 HttpTransport is never used: it drops events when its queue of 100 is full and on 429
-(reference peers-and-sdk.md §3.1).
+(sentry_sdk/transport.py `HttpTransport`, `BackgroundWorker`; docs/delivery.md, "Sending").
 """
 
 from datetime import datetime

@@ -1,10 +1,11 @@
 """Delivery policy as pure functions: what an answer means, rate limits, retry timing.
 
-Protocol: develop-docs rate-limiting (reference peers-and-sdk.md §4.3). `X-Sentry-Rate-Limits`
-is `retry_after:categories:scope:reason_code[:namespaces], ...`; an empty category list means
-every category; the header may come with any status. A bare 429 blocks everything for 60 s.
+Protocol: Sentry's develop docs, "Rate Limiting" (docs/delivery.md, "Answers").
+`X-Sentry-Rate-Limits` is `retry_after:categories:scope:reason_code[:namespaces], ...`; an empty
+category list means every category; the header may come with any status. A bare 429 blocks
+everything for 60 s.
 
-Bounded whatever the server says (SPEC §8): a wait that is zero, negative, not a number or a
+Bounded whatever the server says: a wait that is zero, negative, not a number or a
 date already past is no usable limit, and a 429 without a usable limit for our events waits
 the 60 s default for them; no wait is longer than a day.
 """

@@ -1,4 +1,5 @@
-"""The dry-run's sender: accepts every event at once and opens no socket (SPEC §7)."""
+"""The dry-run's sender: accepts every event at once and opens no socket (docs/delivery.md,
+"Dry-run")."""
 
 from collections.abc import Callable
 

@@ -56,7 +56,7 @@ from core.delivery.seam import SESSION, Parcel, Receipt
 from core.outcome import FailKind, Failure
 
 INTERRUPTED = Failure(FailKind.INTERRUPTED)
-LONG_WAIT = 60.0  # seconds: a rate-limit wait longer than this is announced (SPEC §8)
+LONG_WAIT = 60.0  # seconds: a rate-limit wait longer than this is announced (docs/delivery.md)
 BACKLOG_PER_WORKER = 8  # parcels waiting to be sent before submit blocks
 TICK = 0.2  # seconds between on_wait calls while the caller is blocked
 STOP_GRACE = 5.0  # seconds in-flight requests get to answer once the run is stopped (at most

@@ -1,1 +1,2 @@
-"""Building Sentry events: error fields, common fields, ids, timestamps, breadcrumbs (SPEC §5)."""
+"""Building Sentry events: error fields, common fields, ids, timestamps, breadcrumbs
+(docs/behaviour.md)."""

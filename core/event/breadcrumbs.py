@@ -1,4 +1,5 @@
-"""Compact per-visitor breadcrumbs: the memory bound of a replay (SPEC §10).
+"""Compact per-visitor breadcrumbs: the memory bound of a replay (docs/performance.md,
+"Memory bound").
 
 A visitor's breadcrumbs are a ring of at most `--breadcrumbs` fixed-size records in one bytes
 object, oldest at `head`. Each record holds the breadcrumb's time and a 32-bit word: its

@@ -1,4 +1,5 @@
-"""Error events: which tracks are errors, and their exception, message and frames (SPEC §5.2)."""
+"""Error events: which tracks are errors, and their exception, message and frames
+(docs/behaviour.md, "Error tracks → Sentry error events")."""
 
 import re
 from typing import Any
@@ -81,10 +82,11 @@ def copy_json(value: Any) -> Any:
 
 
 class FrameCache:
-    """The frames of each distinct error-like object, parsed once per run (SPEC §10): real error
-    streams repeat a few stacks. The key is the object's canonical JSON, which tells apart what
-    6.13.1 treats differently (`framesToPop` 1, true and 1.0). Bounded: at `limit` entries the
-    oldest half is dropped. A hit returns fresh copies (frames are changed later: in_app)."""
+    """The frames of each distinct error-like object, parsed once per run (docs/performance.md):
+    real error streams repeat a few stacks. The key is the object's canonical JSON, which tells
+    apart what 6.13.1 treats differently (`framesToPop` 1, true and 1.0). Bounded: at `limit`
+    entries the oldest half is dropped. A hit returns fresh copies (frames are changed later:
+    in_app)."""
 
     __slots__ = ("entries", "limit")
 

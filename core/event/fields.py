@@ -1,4 +1,5 @@
-"""The fields every sent event carries (SPEC §5.3), and the navigation target of a breadcrumb.
+"""The fields every sent event carries, and the navigation target of a breadcrumb
+(docs/behaviour.md, "Fields every sent event carries", "Other events").
 
 Nothing of the replaying machine goes into an event: no hostname, argv, environment or git
 release; `sdk.settings.infer_ip = "never"` stops Sentry from using the sender's IP address.
@@ -17,7 +18,7 @@ IDENTIFY_FINGERPRINT = ("rudderstack", "identify")
 
 
 def first_text(*values: Any) -> str | None:
-    """The first value that is a non-empty string (SPEC §5.2 `a | b`)."""
+    """The first value that is a non-empty string (the `a | b` of docs/behaviour.md)."""
     for value in values:
         if isinstance(value, str) and value:
             return value
@@ -89,7 +90,7 @@ def common_fields(
     server_name: str,
     tags: dict[str, str],
 ) -> dict[str, Any]:
-    """The fields every sent event carries (SPEC §5.3)."""
+    """The fields every sent event carries."""
     sentry: dict[str, Any] = {"event_id": event_id_hex, "platform": "javascript"}
     if timestamp is not None:
         sentry["timestamp"] = format_timestamp(timestamp)

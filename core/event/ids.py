@@ -15,9 +15,9 @@ EVENT_ID_NAMESPACE = uuid.UUID("5d3c1b8e-7a4f-5e2b-9c61-0f2a8e4b7d19")  # fixed 
 
 def event_id(kind: str, event: dict[str, Any]) -> str:
     """uuid5 of kind, messageId, anonymousId and originalTimestamp, 32 hex digits
-    (docs/behaviour.md, "Event ids"). Without an anonymousId the name also carries the visitor
-    key, so two visitors keyed by userId that share a messageId never share an id; with one, the
-    name is what it always was (earlier state files stay valid)."""
+    (docs/behaviour.md, "Event ids and timestamps"). Without an anonymousId the name also carries
+    the visitor key, so two visitors keyed by userId that share a messageId never share an id; with
+    one, the name is what it always was (earlier state files stay valid)."""
     message_id = event.get("messageId")
     if isinstance(message_id, str) and message_id:
         anonymous_id = event.get("anonymousId")

@@ -1,4 +1,5 @@
-"""Event times: the timestamp a Sentry event carries, and how Sentry reads it (SPEC §5.3)."""
+"""Event times: the timestamp a Sentry event carries, and how Sentry reads it (docs/behaviour.md,
+"Event ids and timestamps")."""
 
 from datetime import UTC, datetime
 from typing import Any

@@ -1,1 +1,1 @@
-"""Reading dumps: which files, how they open, and the records their lines hold (SPEC §3)."""
+"""Reading dumps: which files, how they open, and the records their lines hold (docs/input.md)."""

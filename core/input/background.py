@@ -3,7 +3,7 @@
 A read can wait for as long as its source likes: a silent pipe or FIFO, a stalled object
 store, an unanswered listing. While it waits the run must go on: requests in flight driven
 and their answers recorded, accepted ids committed every half second, progress shown, and a
-SIGINT/SIGTERM answered within a second with the report printed (docs/behaviour.md,
+SIGINT/SIGTERM answered within a second with the report printed (docs/delivery.md,
 "Interruptions"). So the blocking calls run in a daemon thread and the run's thread waits for
 their results in short slices, calling `idle` between them and asking `halted` whether to give
 up: a run that stops leaves the blocked thread behind (it ends with the process).

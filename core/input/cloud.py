@@ -1,4 +1,5 @@
-"""Dumps in object storage: `s3://`, `gs://` and `az://` paths through obstore (SPEC §3.1).
+"""Dumps in object storage: `s3://`, `gs://` and `az://` paths through obstore (docs/input.md,
+"Object storage").
 
 obstore (Rust's object_store) reads each provider's usual credentials from the environment:
 AWS_* (with AWS_ENDPOINT_URL for S3-compatible stores such as MinIO or SeaweedFS, and

@@ -1,9 +1,10 @@
-"""Opening a dump (plain or gzip, by magic bytes) and reading its records line by line (SPEC §3).
+"""Opening a dump (plain or gzip, by magic bytes) and reading its records line by line
+(docs/input.md).
 
-gzip is inflated by isal (reference archives.md: 182 MiB/s for the standard library's gzip on
-1 KB lines, 528 for isal) through its zlib-style `decompressobj`, not its GzipFile: that one
-hands out whole internal blocks, so a stream cut short lost up to the last 8 MiB decoded before
-the damage (measured), where SPEC §3 keeps everything before it.
+gzip is inflated by isal (about 4x the standard library's speed: docs/performance.md) through
+its zlib-style `decompressobj`, not its GzipFile: that one hands out whole internal blocks, so a
+stream cut short lost up to the last 8 MiB decoded before the damage (measured), where a replay
+keeps everything before it (docs/input.md, "Records").
 """
 
 import gzip
@@ -23,7 +24,7 @@ from core.outcome import RejectReason
 from core.shard import SPLIT_SHARD_LINES, Shard, counts_visitorless, peek_hash
 
 CHUNK_SIZE = 1 << 20
-MAX_DOCUMENT = 64 * 1024 * 1024  # bytes: a one-document dump read whole, at most (SPEC §3)
+MAX_DOCUMENT = 64 * 1024 * 1024  # bytes: a one-document dump read whole, at most
 GZIP_MAGIC = b"\x1f\x8b"
 GZIP_WBITS = 31  # a gzip header and trailer around a deflate stream
 IsalError: type[Exception] = isal_zlib.error  # type: ignore[assignment]  # not a zlib.error
@@ -289,7 +290,7 @@ _NOT_ONE = object()  # the dump is not one JSON document
 
 def _opens_a_document(first_line: bytes) -> bool:
     """A first line that does not parse on its own but opens an object or an array: the dump
-    may be one pretty-printed JSON document (SPEC §3)."""
+    may be one pretty-printed JSON document (docs/input.md, "Dumps")."""
     start = first_line.removeprefix(BOM).lstrip()[:1]
     if start not in (b"{", b"["):
         return False

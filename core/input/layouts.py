@@ -1,5 +1,5 @@
-"""RudderStack's archive layouts: the time a dump file's path and name encode (SPEC §3.1,
-reference archives.md), to take files in time order and to leave unopened those that cannot
+"""RudderStack's archive layouts: the time a dump file's path and name encode (docs/input.md,
+"Archives and time windows"), to take files in time order and to leave unopened those that cannot
 hold an event of the `--since`/`--until` window.
 
 - gateway archiver: `…/<sourceId>/gw/<YYYY-MM-DD>/<H>/<instance>/<first>_<last>_<ws>_<uuid>.json.gz`

@@ -1,8 +1,8 @@
-"""A line too long to read (SPEC §3), apart from records.py: a bytes subclass, which mypyc
-(core/native.py) cannot compile, while records.py is compiled."""
+"""A line too long to read (docs/input.md, "Records"), apart from records.py: a bytes subclass,
+which mypyc (core/native.py) cannot compile, while records.py is compiled."""
 
 RAW_LIMIT = 64 * 1024
-MAX_LINE = 32 * 1024 * 1024  # bytes: a longer line is skipped, in constant memory (SPEC §3)
+MAX_LINE = 32 * 1024 * 1024  # bytes: a longer line is skipped, in constant memory
 
 
 class TooLongLine(bytes):

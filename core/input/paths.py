@@ -1,4 +1,4 @@
-"""Which files a replay reads: paths in the order given, directories walked (SPEC §2.1)."""
+"""Which files a replay reads: paths in the order given, directories walked (docs/input.md)."""
 
 import functools
 import os

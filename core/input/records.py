@@ -1,6 +1,7 @@
-"""Records: one extracted event, or one rejected line; unwrapping a line's events (SPEC §3).
+"""Records: one extracted event, or one rejected line; unwrapping a line's events
+(docs/input.md, "Dumps" and "Records").
 
-A line may hold one event or a batch. Unwrapping order (reference rudderstack-semantics.md §5.6):
+A line may hold one event or a batch. Unwrapping order, which covers what RudderStack writes:
 archiver line `{"payload":{"batch":[...]}}`, legacy job row `{"event_payload":...}` /
 `{"EventPayload":...}`, batch body `{"batch":[...]}`, `{"message":{...}}`, else the object itself.
 """

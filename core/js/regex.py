@@ -1,4 +1,5 @@
-"""Filter patterns: plain substrings and `/pattern/flags` regular expressions (SPEC §6.2, §6.3).
+"""Filter patterns: plain substrings and `/pattern/flags` regular expressions
+(docs/behaviour.md, "InboundFilters", "includePaths").
 
 RudderStack hands ignoreErrors/allowUrls/denyUrls to Sentry as strings, which @sentry/utils 6.13.1
 `isMatchingPattern` matches as case-sensitive substrings. An entry written `/pattern/flags` is a

@@ -1,4 +1,5 @@
-"""JavaScript `Error.stack` parsing as @sentry/browser 6.13.1 does it (TraceKit, reference §4).
+"""JavaScript `Error.stack` parsing as @sentry/browser 6.13.1 does it (TraceKit;
+docs/behaviour.md, "Error tracks → Sentry error events").
 
 `compute_stack_trace` mirrors tracekit.ts `computeStackTrace` (newest frame first), including its
 quirks: the Firefox `columnNumber` hack that throws, bogus gecko frames from header lines with a

@@ -1,1 +1,2 @@
-"""The filter engine and its rules: identify, event filtering, inbound filters (SPEC §5, §6)."""
+"""The filter engine and its rules: identify, event filtering, inbound filters, Dedupe
+(docs/behaviour.md)."""

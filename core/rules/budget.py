@@ -1,9 +1,9 @@
-"""A time budget for the regex work of one event (SPEC §8): user `/pattern/` entries and the
-6.13.1 stack parsers must backtrack exactly as the browser's do, so a hostile entry or stack
-can take minutes. An interval timer cuts such an event off: CPython's regex engine checks for
-signals while it matches, so the SIGALRM handler's exception lands inside the runaway match.
-The event then fails with `regex_timeout` (kept in `--failures` for a re-run once the config
-is fixed) and a warning names what was running.
+"""A time budget for the regex work of one event (docs/behaviour.md, "InboundFilters"): user
+`/pattern/` entries and the 6.13.1 stack parsers must backtrack exactly as the browser's do, so
+a hostile entry or stack can take minutes. An interval timer cuts such an event off: CPython's
+regex engine checks for signals while it matches, so the SIGALRM handler's exception lands inside
+the runaway match. The event then fails with `regex_timeout` (kept in `--failures` for a re-run
+once the config is fixed) and a warning names what was running.
 """
 
 import re

@@ -1,7 +1,8 @@
-"""Consent: whether RudderStack's JS SDK loaded the Sentry destination on a page (SPEC §6.4).
+"""Consent: whether RudderStack's JS SDK loaded the Sentry destination on a page
+(docs/behaviour.md, "Consent").
 
 The SDK decides once per page load, from the visitor's consent and the destination's consent
-settings (reference consent.md). A replay reads that consent from each event's
+settings. A replay reads that consent from each event's
 `context.consentManagement`. v3 runs the consent plugin named by the event's provider
 (@rudderstack/analytics-js 3.34.1); v1.1 runs its OneTrust or Ketch class (rudder-sdk-js
 2.52.21). Both fail open: a TypeError inside the check (a malformed config, an unexpected

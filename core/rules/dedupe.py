@@ -1,4 +1,4 @@
-"""@sentry/browser 6.13.1's Dedupe integration, per visitor (SPEC §6 step 4).
+"""@sentry/browser 6.13.1's Dedupe integration, per page load (docs/behaviour.md, "Dedupe").
 
 Dedupe drops an event equal to the previous event that reached it: the same message, or the same
 first exception type and value, and the same fingerprint (joined) and stack frames (filename,

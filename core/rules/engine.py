@@ -1,9 +1,9 @@
 """The filter engine: one decision per event record, shared by replay, dry-run and validate.
 
-Order per event (SPEC §6): consent → integrations object → client-side event filtering → type
-handling → inbound filters and Dedupe (errors) → includePaths → --max-age. The engine keeps what
-the browser's Sentry scope would hold per visitor (the current user, the last N breadcrumbs and
-what Dedupe compares of the last error); it does no I/O.
+Order per event (docs/behaviour.md, "Filtering"): consent → integrations object → client-side
+event filtering → type handling → inbound filters and Dedupe (errors) → includePaths →
+--max-age. The engine keeps what the browser's Sentry scope would hold per visitor (the current
+user, the last N breadcrumbs and what Dedupe compares of the last error); it does no I/O.
 """
 
 from contextlib import AbstractContextManager, nullcontext
@@ -249,7 +249,8 @@ class Engine:
         time_us: int | None,
         moment: int,
     ) -> Decision:
-        """Steps 1 to 6 (SPEC §6) for an event whose page load loaded Sentry."""
+        """Steps 2 to 7 (docs/behaviour.md, "Filtering") for an event whose page load loaded
+        Sentry."""
         if not (fast_enabled(event, self.semantics)):
             enabled, why = destination_enabled(event, self.semantics)
             if not enabled:

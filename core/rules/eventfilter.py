@@ -1,6 +1,6 @@
 """Destination selection per event: the `integrations` object and client-side event filtering.
 
-Reference rudderstack-semantics.md §4.6 (integrations) and §2 (eventFilteringOption), for the two
+docs/behaviour.md, "The integrations object" and "Client-side event filtering", for the two
 RudderStack JS SDK generations: v3 (`@rudderstack/analytics-js`) and v1.1 (`rudder-sdk-js` 1.x/2.x).
 """
 

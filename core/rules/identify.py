@@ -1,4 +1,5 @@
-"""identify → Sentry user, exactly as RudderStack's Sentry integration (reference §1.2).
+"""identify → Sentry user, exactly as RudderStack's Sentry integration (docs/behaviour.md,
+"identify → the Sentry user").
 
     Sentry.setUser(removeUndefinedAndNullValues({
         id: message.userId, email, username: name, ip_address: context.traits.ip_address,

@@ -1,4 +1,4 @@
-"""@sentry/browser 6.13.1 InboundFilters (reference sentry-js-semantics.md §1).
+"""@sentry/browser 6.13.1 InboundFilters (docs/behaviour.md, "InboundFilters").
 
 Decision order: internal SentryError → ignoreErrors → denyUrls → allowUrls; first hit wins.
 """

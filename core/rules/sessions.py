@@ -1,5 +1,6 @@
-"""Release-health sessions, as @sentry/browser 6.13.1 sends them (docs/behaviour.md, "Release
-health"; checked against tests/data/sentry-sessions-6.13.1.json, made by running the SDK).
+"""Release-health sessions, as @sentry/browser 6.13.1 sends them (docs/behaviour.md,
+"Release health: sessions"; checked against tests/data/sentry-sessions-6.13.1.json, made by
+running the SDK).
 
 RudderStack initialises 6.13.1 without `autoSessionTracking`, so it is on:
 - `startSessionTracking` (@sentry/browser sdk.ts) starts a session when the page loads and at

@@ -1,4 +1,4 @@
-"""`make bench`: rudder-sentry against baselines run in the same invocation (SPEC §10).
+"""`make bench`: rudder-sentry against baselines run in the same invocation (docs/performance.md).
 
 Measures the tool a user installs: `make bench` puts `pip install .` in .venv-bench and names
 it in BENCH_PYTHON (the build that runs is printed with the figures); without it, the checkout's

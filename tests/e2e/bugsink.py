@@ -1,8 +1,8 @@
 """Run a real Bugsink (a Sentry-compatible server) on 127.0.0.1 with SQLite, from its own venv.
 
-Steps from reference bugsink.md: create a `local` config, turn phone-home off, raise (or set)
-the quotas, keep every path inside the data dir, migrate, create a user, team and project,
-make an API token, start gunicorn, wait for /health/ready; stop by PID.
+Steps, as Bugsink's own docs give them for a local install: create a `local` config, turn
+phone-home off, raise (or set) the quotas, keep every path inside the data dir, migrate, create
+a user, team and project, make an API token, start gunicorn, wait for /health/ready; stop by PID.
 """
 
 import json
