@@ -262,41 +262,46 @@ def test_a_refused_dsn_stops_the_run(write_dump: Callable[..., Path], tmp_path: 
     assert KEY not in result.stdout + result.stderr
 
 
+def replay_command(path: Path, state: Path, *args: str) -> list[str]:
+    """`rudder-sentry replay PATH --state STATE ARGS --report json` as a process runs it."""
+    command = [sys.executable, "-m", "cli", "replay", str(path), "--state", str(state), *args]
+    return [*command, "--report", "json", "--no-progress"]
+
+
+def interrupted_once(
+    command: list[str], env: dict[str, str], sink: Any, stored: int
+) -> tuple[int, dict[str, Any], str]:
+    """Run `command`, SIGINT it once `stored` events reached the sink: exit code, report, stderr."""
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env
+    )
+    assert sink.wait_stored(stored, timeout=30)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    return process.returncode, json.loads(out), err
+
+
+def run_again(command: list[str], env: dict[str, str]) -> "subprocess.CompletedProcess[str]":
+    """The same command, run to its end."""
+    return subprocess.run(
+        command, capture_output=True, text=True, cwd=ROOT, env=env, timeout=300, check=False
+    )
+
+
 def test_sigint_then_rerun_delivers_everything_once(
     write_dump: Callable[..., Path], tmp_path: Path
 ) -> None:
     path = write_dump(events(400))
     state = tmp_path / "state.sqlite"
-    command = [
-        sys.executable,
-        "-m",
-        "cli",
-        "replay",
-        str(path),
-        "--state",
-        str(state),
-        "--workers",
-        "2",
-        "--report",
-        "json",
-    ]
-    env = {**os.environ, "SENTRY_DSN": ""}
+    command = replay_command(path, state, "--workers", "2")
     with FaultServer(Faults(latency=0.01)) as server:
-        env["SENTRY_DSN"] = server.dsn
-        process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env
-        )
-        assert server.sink.wait_stored(40, timeout=30)
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=60)
-        first = json.loads(out)
-        assert process.returncode == 4, err
+        env = {**os.environ, "SENTRY_DSN": server.dsn}
+        code, first, err = interrupted_once(command, env, server.sink, stored=40)
+        assert code == 4, err
         assert first["interrupted"] is True
         assert sum(first["outcomes"].values()) == first["records"]
         assert 0 < first["outcomes"]["sent"] < 400
-        rerun = subprocess.run(
-            command, capture_output=True, text=True, cwd=ROOT, env=env, timeout=120, check=False
-        )
+        rerun = run_again(command, env)
         second = json.loads(rerun.stdout)
     assert rerun.returncode == 0, rerun.stderr
     assert second["outcomes"]["already_sent"] == first["outcomes"]["sent"]
@@ -312,24 +317,13 @@ def test_after_a_signal_requests_in_flight_are_answered_and_never_posted_again(
     get up to 5 s to be answered and recorded, so the re-run posts none of them again."""
     path = write_dump(events(120))
     state = tmp_path / "state.sqlite"
-    command = [
-        sys.executable, "-m", "cli", "replay", str(path), "--state", str(state),
-        "--workers", "16", "--report", "json", "--no-progress",
-    ]  # fmt: skip
+    command = replay_command(path, state, "--workers", "16")
     with FaultServer(Faults(latency=1.5)) as server:
         env = {**os.environ, "SENTRY_DSN": server.dsn}
-        process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env
-        )
-        assert server.sink.wait_stored(16, timeout=30)
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=60)
-        first = json.loads(out)
+        code, first, err = interrupted_once(command, env, server.sink, stored=16)
         posted = server.sink.posts
-        rerun = subprocess.run(
-            command, capture_output=True, text=True, cwd=ROOT, env=env, timeout=300, check=False
-        )
-    assert process.returncode == 4, err
+        rerun = run_again(command, env)
+    assert code == 4, err
     assert first["outcomes"]["sent"] == posted  # every request posted was answered and recorded
     assert rerun.returncode == 0, rerun.stderr
     assert server.sink.accepted_duplicates == 0  # nothing stored twice, nothing posted twice

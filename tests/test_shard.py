@@ -139,10 +139,16 @@ def test_jobs_give_the_single_run_with_each_visitor_in_input_order(
     assert Counter(_explained(err)) == Counter(_explained(single_err))
 
 
-def test_jobs_send_once_each_keep_a_state_and_resume(tmp_path: Path) -> None:
-    events = [error_event(n, visitors=7) for n in range(60)]
-    dump = tmp_path / "errors.ndjson"
+def error_dump(folder: Path, count: int, visitors: int) -> Path:
+    """A dump of `count` error events spread over `visitors` visitors."""
+    dump = folder / "errors.ndjson"
+    events = (error_event(n, visitors=visitors) for n in range(count))
     dump.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in events))
+    return dump
+
+
+def test_jobs_send_once_each_keep_a_state_and_resume(tmp_path: Path) -> None:
+    dump = error_dump(tmp_path, 60, visitors=7)
     state = tmp_path / "state.sqlite"
     with FaultServer(Faults()) as server:
         code, first, err = cli(str(dump), "--jobs", "2", "--state", str(state), dsn=server.dsn)
@@ -161,16 +167,20 @@ def test_jobs_send_once_each_keep_a_state_and_resume(tmp_path: Path) -> None:
         assert len(server.sink.stored) == 60
 
 
+def two_jobs_sending(dump: Path, state: Path, server: FaultServer) -> "subprocess.Popen[str]":
+    """`replay DUMP --jobs 2` as a process, once 20 of its events reached the server."""
+    process = start(
+        str(dump), "--jobs", "2", "--state", str(state), "--workers", "2", dsn=server.dsn
+    )
+    assert server.sink.wait_stored(20, timeout=30)
+    return process
+
+
 def test_sigint_stops_every_job_with_its_state_written(tmp_path: Path) -> None:
-    events = [error_event(n, visitors=11) for n in range(400)]
-    dump = tmp_path / "errors.ndjson"
-    dump.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in events))
+    dump = error_dump(tmp_path, 400, visitors=11)
     state = tmp_path / "state.sqlite"
     with FaultServer(Faults(latency=0.05)) as server:
-        process = start(
-            str(dump), "--jobs", "2", "--state", str(state), "--workers", "2", dsn=server.dsn
-        )
-        assert server.sink.wait_stored(20, timeout=30)
+        process = two_jobs_sending(dump, state, server)
         process.send_signal(signal.SIGINT)
         started = time.monotonic()
         out, err = process.communicate(timeout=30)
@@ -191,15 +201,10 @@ def test_sigint_stops_every_job_with_its_state_written(tmp_path: Path) -> None:
 
 
 def test_a_killed_job_is_named_and_the_survivors_report_stands(tmp_path: Path) -> None:
-    events = [error_event(n, visitors=11) for n in range(300)]
-    dump = tmp_path / "errors.ndjson"
-    dump.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in events))
+    dump = error_dump(tmp_path, 300, visitors=11)
     state = tmp_path / "state.sqlite"
     with FaultServer(Faults(latency=0.02)) as server:
-        process = start(
-            str(dump), "--jobs", "2", "--state", str(state), "--workers", "2", dsn=server.dsn
-        )
-        assert server.sink.wait_stored(20, timeout=30)
+        process = two_jobs_sending(dump, state, server)
         children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
         assert len(children) == 2
         os.kill(int(children[1]), signal.SIGKILL)  # job 2: no report, no goodbye

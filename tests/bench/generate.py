@@ -99,6 +99,35 @@ def _context(url: str, traits: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _traits(visitor: int) -> dict[str, Any]:
+    """An identify's traits."""
+    return {
+        "email": f"user{visitor}@example.org",
+        "firstName": "User",
+        "lastName": str(visitor),
+        "plan": PLANS[visitor % 2],
+    }
+
+
+def _error_track(rng: random.Random) -> dict[str, Any]:
+    """An error track's fields: one of the distinct errors, Zipf-drawn."""
+    message, stack = _error(zipf_rank(rng))
+    return {
+        "type": "track",
+        "event": "JavaScript Error",
+        "properties": {"error": {"name": "TypeError", "message": message, "stack": stack}},
+    }
+
+
+def _plain_track(rng: random.Random, n: int) -> dict[str, Any]:
+    """A plain track's fields."""
+    return {
+        "type": "track",
+        "event": TRACKS[n % len(TRACKS)],
+        "properties": {"sku": f"SKU-{n % 500}", "price": round(rng.random() * 100, 2)},
+    }
+
+
 def event(rng: random.Random, n: int, visitor: int) -> dict[str, Any]:
     """The n-th event, from visitor `visitor`."""
     anon = f"{visitor:08x}-1d2a-4e7b-9c31-2f8d6e5a{visitor % 65536:04x}"
@@ -119,28 +148,14 @@ def event(rng: random.Random, n: int, visitor: int) -> dict[str, Any]:
     }
     roll = rng.random()
     if roll < 0.15:
-        base["context"]["traits"] = {
-            "email": f"user{visitor}@example.org",
-            "firstName": "User",
-            "lastName": str(visitor),
-            "plan": PLANS[visitor % 2],
-        }
+        base["context"]["traits"] = _traits(visitor)
         base.update(type="identify", userId=f"u-{visitor}")
     elif roll < 0.20:
-        message, stack = _error(zipf_rank(rng))
-        base.update(
-            type="track",
-            event="JavaScript Error",
-            properties={"error": {"name": "TypeError", "message": message, "stack": stack}},
-        )
+        base.update(_error_track(rng))
     elif roll < 0.55:
         base.update(type="page", name="Shop", properties={"url": url, "title": "Shop"})
     else:
-        base.update(
-            type="track",
-            event=TRACKS[n % len(TRACKS)],
-            properties={"sku": f"SKU-{n % 500}", "price": round(rng.random() * 100, 2)},
-        )
+        base.update(_plain_track(rng, n))
     return base
 
 
@@ -187,30 +202,16 @@ def browser_event(
     for key in ("type", "event", "properties", "name"):
         base.pop(key, None)
     if kind == "identify":
-        context["traits"] = {
-            "email": f"user{visitor}@example.org",
-            "firstName": "User",
-            "lastName": str(visitor),
-            "plan": PLANS[visitor % 2],
-        }
+        context["traits"] = _traits(visitor)
         base.update(type="identify", userId=f"u-{visitor}")
     elif kind == "error":
-        message, stack = _error(zipf_rank(rng))
-        base.update(
-            type="track",
-            event="JavaScript Error",
-            properties={"error": {"name": "TypeError", "message": message, "stack": stack}},
-        )
+        base.update(_error_track(rng))
     elif kind == "page":
         base.update(
             type="page", name="Shop", properties={"url": url, "title": "Shop", "path": url[26:]}
         )
     else:
-        base.update(
-            type="track",
-            event=TRACKS[n % len(TRACKS)],
-            properties={"sku": f"SKU-{n % 500}", "price": round(rng.random() * 100, 2)},
-        )
+        base.update(_plain_track(rng, n))
     return base
 
 
