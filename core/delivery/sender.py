@@ -389,7 +389,8 @@ class HttpSender:
     def _unreachable_for(self, now: float, why: str) -> None:
         """A network error: announce the outage once (the give-up clock is `_silent_since`)."""
         if self._unreachable is None:
-            self._unreachable = (self._silent_since or now, why)
+            since = now if self._silent_since is None else self._silent_since
+            self._unreachable = (since, why)
             if self.on_notice is not None:
                 self.on_notice(f"cannot reach Sentry: {why}; retrying")
             return
