@@ -78,9 +78,10 @@ def extensions() -> list[Extension]:
     """The mypyc modules and the C scanner, when a C compiler works; else none (the pure build),
     with one line saying why (when building: pip runs this file for metadata too)."""
     building = bool(BUILDING.intersection(sys.argv[1:]))
-    problem = compiler_problem()
     if os.environ.get(PURE_BUILD_ENV, "").lower() == "pure":
-        problem = f"{PURE_BUILD_ENV}=pure is set"
+        problem: str | None = f"{PURE_BUILD_ENV}=pure is set"  # no compiler probe needed
+    else:
+        problem = compiler_problem()
     if problem is not None:
         if building:
             say(f"{problem}: installing the pure-Python build (slower; see --version)")

@@ -16,6 +16,7 @@ import os
 from typing import Any
 
 import typer
+from rich.console import Console
 from typer.core import TyperGroup
 
 from cli.consoles import stderr_console
@@ -36,10 +37,11 @@ def show_tracebacks() -> bool:
     return Settings.traceback or os.environ.get(TRACEBACK_ENV, "") not in ("", "0")
 
 
-def say(text: str) -> None:
-    """`rudder-sentry: <text>` on stderr, one line, masked; nothing when stderr is closed."""
+def say(text: str, console: Console | None = None) -> None:
+    """`rudder-sentry: <text>` on stderr (through `console`, the one a progress display
+    shares), one line, masked; nothing when stderr is closed."""
     with contextlib.suppress(OSError):
-        stderr_console().print(
+        (console or stderr_console()).print(
             f"rudder-sentry: {mask_dsn(text)}", markup=False, highlight=False, soft_wrap=True
         )
 

@@ -11,7 +11,6 @@ from rich.console import Console
 from cli.consoles import StreamConsole, quiet_stdout
 from cli.errors import say
 from cli.render import ReportFormat, render_diff, render_report, write_json
-from core.config import mask_dsn
 from core.diff import DiffReport
 from core.errors import ExitCode
 from core.pipeline import ReplayIO
@@ -129,12 +128,6 @@ def warn_to(stderr: Console) -> Callable[[str], None]:
     """Core's notices as `rudder-sentry: warning: ...` lines (above the progress bar, if any)."""
 
     def warn(text: str) -> None:
-        with contextlib.suppress(OSError):
-            stderr.print(
-                f"rudder-sentry: warning: {mask_dsn(text)}",
-                markup=False,
-                highlight=False,
-                soft_wrap=True,
-            )
+        say(f"warning: {text}", stderr)
 
     return warn

@@ -22,7 +22,7 @@ from core.delivery.recording import RecordingSender
 from core.errors import ExitCode
 from core.input.paths import Expansion, expand_paths
 from core.input.records import Record
-from core.pipeline import Pipeline, ReplayIO, Settled, read_records
+from core.pipeline import Pipeline, ReplayIO, Settled, message_id_of, one_line, read_records
 from core.report import Report, merge_reports, report_from_json
 from core.rules.budget import WorkBudget
 from core.rules.engine import Engine
@@ -300,19 +300,15 @@ def _compare(
         if explain is None and report.shown[key] >= MAX_EXAMPLES:
             return
         what = "changed: " + ", ".join(fields)
-    event = record.event
-    message_id = event.get("messageId") if event is not None else None
     example = {
         "source": record.where(),
         "type": record.type,
-        "messageId": message_id if isinstance(message_id, str) else "",
+        "messageId": message_id_of(record.event),
         "from": key[0],
         "to": key[1],
         "what": what,
     }
-    if report.shown[key] < MAX_EXAMPLES:
-        report.shown[key] += 1
-        report.examples.append(example)
+    _keep_example(report, example)
     if explain is not None:
         explain.write(explain_line(example).encode("utf-8", "backslashreplace") + b"\n")
 
@@ -333,4 +329,4 @@ def explain_line(example: dict[str, Any]) -> str:
         example["to"],
         example["what"],
     )
-    return "\t".join(text.replace("\t", " ").replace("\n", " ") for text in fields)
+    return "\t".join(one_line(text) for text in fields)

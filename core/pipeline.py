@@ -12,7 +12,6 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from types import FrameType
 from typing import Any, BinaryIO, Protocol
 
@@ -31,7 +30,7 @@ from core.outcome import FailKind, Failure, Outcome, RejectReason
 from core.report import Report
 from core.rules.budget import BudgetExceededError
 from core.rules.engine import Engine
-from core.rules.sessions import SessionItem
+from core.rules.sessions import SessionItem, moment_of
 from core.shard import Shard, counts_visitorless
 from core.sinks import Sink
 from core.state import NEW, THIS_RUN, Ledger
@@ -314,7 +313,7 @@ class Pipeline:
             payload=payload,
             where=record.where(),
             record_type=record.type,
-            message_id=_message_id(record.event),
+            message_id=message_id_of(record.event),
             detail=f"{decision.kind} {event_id}: {decision.detail}" if self.io.explain else "",
             older=decision.older,
         )
@@ -324,14 +323,13 @@ class Pipeline:
     def _send_sessions(self, record: Record, items: list[SessionItem]) -> None:
         """The release-health updates a record made: each sent once (the state file records
         them as it records events), those timed outside --since/--until not at all."""
+        message_id, where = message_id_of(record.event), record.where()
         for item in items:
-            if self.window is not None and not self.window.holds(_at(item.moment_ms)):
+            if self.window is not None and not self.window.holds(moment_of(item.moment_ms)):
                 continue
             if self.ledger.known(item.item_id):
                 self.report.sessions_already_sent += 1
                 continue
-            message_id = _message_id(record.event)
-            where = record.where()
             parcel = Parcel(
                 item.item_id, item.payload, where, "session", message_id, "", False, SESSION
             )
@@ -449,7 +447,7 @@ class Pipeline:
     def _explain(self, record: Record, outcome: Outcome, detail: str, rule: str = "") -> None:
         if self.io.explain is not None:
             self._explain_line(
-                record.where(), record.type, _message_id(record.event), outcome, detail
+                record.where(), record.type, message_id_of(record.event), outcome, detail
             )
         if self.on_settled is not None:
             self.on_settled(Settled(outcome, detail, rule))
@@ -460,7 +458,7 @@ class Pipeline:
         """`source:line`, type, messageId, outcome, detail: tab-separated, one line."""
         if self.io.explain is not None:
             fields = (where, kind or "-", message_id or "-", outcome.value, detail)
-            line = "\t".join(_one_line(field) for field in fields) + "\n"
+            line = "\t".join(one_line(field) for field in fields) + "\n"
             self.io.explain.write(line.encode("utf-8", "backslashreplace"))
 
     def _progress(self) -> None:
@@ -479,7 +477,7 @@ class Pipeline:
 
 
 def _failure_line(event: dict[str, Any], failure: Failure) -> bytes:
-    """A `--failures` line: the input event as a parcels-db row (which `replay` unwraps back to
+    """A `--failures` line: the input event as a jobs-db row (which `replay` unwraps back to
     the event itself, so the file replays as it is) with why its delivery failed."""
     why = {"reason": failure.reason}
     if failure.detail:
@@ -495,21 +493,14 @@ def _refusal(failure: Failure) -> str:
     return f"TLS with Sentry failed: {failure.detail}"
 
 
-def _message_id(event: dict[str, Any] | None) -> str:
+def message_id_of(event: dict[str, Any] | None) -> str:
     """The event's messageId when it is a string ("" otherwise)."""
     message_id = event.get("messageId") if event is not None else None
     return message_id if isinstance(message_id, str) else ""
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _at(moment_ms: int) -> datetime:
-    """An epoch time in milliseconds as an aware datetime."""
-    return _EPOCH + timedelta(milliseconds=moment_ms)
-
-
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
+    """A field of an --explain line: tabs and line breaks as spaces."""
     return text.replace("\t", " ").replace("\n", " ").replace("\r", " ")
 
 

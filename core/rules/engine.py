@@ -68,7 +68,7 @@ from core.rules.eventfilter import (
 )
 from core.rules.identify import NoContextError, map_user
 from core.rules.inbound import InboundFilters, inbound_decision
-from core.rules.pageloads import NO_TIME, page_key, starts_page_load
+from core.rules.pageloads import NO_TIME, is_page_view, page_key, starts_page_load
 from core.rules.sessions import Session, SessionItem
 from core.rules.visitors import SENT_IS_CURRENT, Visitor, begin_page_load, digest, is_last_sent
 
@@ -289,7 +289,7 @@ class Engine:
         """The consent decision of the event's page load: made on a page view's first event,
         as the SDK decides once when it loads destinations; an event of no page view is decided
         on its own."""
-        if not key & 1:
+        if not is_page_view(key):
             return consent_verdict(event, self.consent, self.semantics)
         rare = visitor.extras()
         verdict = rare.verdict

@@ -57,6 +57,6 @@ def starts_page_load(current: int, seen_ms: int, key: int, moment_ms: int) -> bo
     lasts however long its tab stays open."""
     if key != current:
         return True
-    if key & 1 or seen_ms == NO_TIME or moment_ms == NO_TIME:
+    if is_page_view(key) or seen_ms == NO_TIME or moment_ms == NO_TIME:
         return False
     return abs(moment_ms - seen_ms) > PAGE_GAP_MS

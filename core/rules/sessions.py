@@ -157,7 +157,11 @@ def _unhandled(value: Any) -> bool:
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+def moment_of(moment_ms: int) -> datetime:
+    """An epoch time in milliseconds as an aware UTC datetime (exact: no float on the way)."""
+    return _EPOCH + timedelta(milliseconds=moment_ms)
+
+
 def iso_ms(moment_ms: int) -> str:
-    """`new Date(ms).toISOString()`: UTC, milliseconds, "Z" (exact: no float on the way)."""
-    moment = _EPOCH + timedelta(milliseconds=moment_ms)
-    return moment.isoformat(timespec="milliseconds").removesuffix("+00:00") + "Z"
+    """`new Date(ms).toISOString()`: UTC, milliseconds, "Z"."""
+    return moment_of(moment_ms).isoformat(timespec="milliseconds").removesuffix("+00:00") + "Z"

@@ -13,7 +13,7 @@ import hashlib
 
 from core.event.breadcrumbs import Ring
 from core.rules.consent import Verdict
-from core.rules.pageloads import NO_PAGE, NO_TIME
+from core.rules.pageloads import NO_PAGE, NO_TIME, is_page_view
 from core.rules.sessions import Session
 
 SENT_IS_CURRENT = b""  # Visitor.sent: the last user sent is exactly the current one
@@ -103,7 +103,7 @@ def begin_page_load(visitor: Visitor, key: int, own_scope: bool) -> None:
     if own_scope and visitor.sent is SENT_IS_CURRENT and visitor.user is not None:
         visitor.sent = digest(visitor.user)  # the user leaving was the last one sent
     if rare is None:  # nothing of the page load left is worth keeping but its scope
-        if leaving & 1 and own_scope and (visitor.user is not None or visitor.crumbs):
+        if is_page_view(leaving) and own_scope and (visitor.user is not None or visitor.crumbs):
             rare = visitor.extras()
         else:
             if own_scope:
@@ -117,7 +117,7 @@ def begin_page_load(visitor: Visitor, key: int, own_scope: bool) -> None:
             found = page
             parked = parked[:index] + parked[index + 1 :]
             break
-    if leaving & 1:
+    if is_page_view(leaving):
         kept = parked[max(0, len(parked) + 1 - PARKED_PAGE_LOADS) :]
         parked = (*kept, PageLoad(leaving, visitor, rare, own_scope))
     rare.parked = parked
